@@ -1,0 +1,197 @@
+#include "common/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace mqchat {
+
+namespace {
+
+// Every leaf the file may have; '*' stands for a service account name.
+const std::set<std::string> kKnownKeys = {
+    "database.dsn",
+    "spool.dir", "spool.fsync", "spool.fsync_interval_ms", "spool.segment_bytes",
+    "shipper.batch_max", "shipper.batch_latency_ms",
+    "limits.max_content_chars", "limits.max_payload_bytes", "limits.max_metadata_bytes",
+    "limits.max_json_depth", "limits.max_client_id_chars",
+    "dedup.window_seconds", "dedup.max_entries",
+    "directory.refresh_ms",
+    "service_accounts.*.password_hash", "service_accounts.*.password_file",
+};
+
+std::vector<std::string> split_dots(const std::string& key) {
+  std::vector<std::string> parts;
+  std::stringstream ss(key);
+  for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
+  return parts;
+}
+
+std::string pattern_of(const std::vector<std::string>& parts) {
+  std::string p;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) p += '.';
+    p += (parts[0] == "service_accounts" && i == 1) ? "*" : parts[i];
+  }
+  return p;
+}
+
+void check_known_keys(const YAML::Node& node, std::vector<std::string>& path) {
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      path.push_back(kv.first.as<std::string>());
+      check_known_keys(kv.second, path);
+      path.pop_back();
+    }
+    return;
+  }
+  if (path.empty()) return;
+  const std::string pattern = pattern_of(path);
+  if (!kKnownKeys.count(pattern)) {
+    std::string key;
+    for (const auto& p : path) key += (key.empty() ? "" : ".") + p;
+    throw ConfigError("config: unknown key '" + key + "'");
+  }
+}
+
+// yaml-cpp nodes are handles: assigning through a child handle edits the tree.
+void set_path(YAML::Node node, const std::vector<std::string>& parts, size_t i, const std::string& value) {
+  if (i + 1 == parts.size()) {
+    node[parts[i]] = value;
+    return;
+  }
+  if (!node[parts[i]].IsMap()) node[parts[i]] = YAML::Node(YAML::NodeType::Map);
+  set_path(node[parts[i]], parts, i + 1, value);
+}
+
+YAML::Node find(const YAML::Node& root, const std::string& key) {
+  YAML::Node node;
+  node.reset(root);  // reset() rebinds the handle; operator= would overwrite the tree
+  for (const auto& part : split_dots(key)) {
+    if (!node.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    const YAML::Node& as_const = node;  // const lookup never inserts
+    YAML::Node child = as_const[part];
+    if (!child.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
+    node.reset(child);
+  }
+  return node;
+}
+
+std::string get_string(const YAML::Node& root, const std::string& key, const std::string& fallback) {
+  const YAML::Node n = find(root, key);
+  if (!n.IsDefined() || n.IsNull()) return fallback;
+  if (!n.IsScalar()) throw ConfigError("config: " + key + " must be a string");
+  return n.as<std::string>();
+}
+
+template <typename T>
+T get_uint(const YAML::Node& root, const std::string& key, T fallback, T min_value, T max_value) {
+  const std::string text = get_string(root, key, "");
+  if (text.empty()) return fallback;
+  size_t used = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text[0] == '-' || v < min_value || v > max_value)
+    throw ConfigError("config: " + key + " must be a whole number from " + std::to_string(min_value) +
+                      " to " + std::to_string(max_value) + " (got '" + text + "')");
+  return static_cast<T>(v);
+}
+
+std::string resolve(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || path[0] == '/' || base_dir.empty()) return path;
+  return base_dir + "/" + path;
+}
+
+std::string read_secret_file(const std::string& key, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("config: " + key + ": cannot read '" + path + "'");
+  std::string secret;
+  std::getline(in, secret);
+  if (secret.empty()) throw ConfigError("config: " + key + ": '" + path + "' is empty");
+  return secret;
+}
+
+}  // namespace
+
+Config load_config_text(const std::string& yaml_text, const std::string& base_dir, const Overrides& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(std::string("config: invalid YAML: ") + e.what());
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap()) throw ConfigError("config: the top level must be a mapping");
+  for (const auto& [key, value] : overrides) set_path(root, split_dots(key), 0, value);
+  std::vector<std::string> path;
+  check_known_keys(root, path);
+
+  Config c;
+  constexpr auto u32max = std::numeric_limits<uint32_t>::max();
+  c.database_dsn = get_string(root, "database.dsn", "");
+  if (c.database_dsn.empty()) throw ConfigError("config: database.dsn is required");
+
+  c.spool_dir = resolve(base_dir, get_string(root, "spool.dir", ""));
+  if (c.spool_dir.empty()) throw ConfigError("config: spool.dir is required");
+  const std::string fsync = get_string(root, "spool.fsync", "interval");
+  if (fsync == "always") c.fsync = FsyncPolicy::Always;
+  else if (fsync == "interval") c.fsync = FsyncPolicy::Interval;
+  else if (fsync == "never") c.fsync = FsyncPolicy::Never;
+  else throw ConfigError("config: spool.fsync must be always, interval or never (got '" + fsync + "')");
+  c.fsync_interval_ms = get_uint<uint32_t>(root, "spool.fsync_interval_ms", c.fsync_interval_ms, 1, 60000);
+  c.segment_bytes = get_uint<uint64_t>(root, "spool.segment_bytes", c.segment_bytes, 1 << 16, 1ull << 36);
+
+  c.batch_max = get_uint<uint32_t>(root, "shipper.batch_max", c.batch_max, 1, 100000);
+  c.batch_latency_ms = get_uint<uint32_t>(root, "shipper.batch_latency_ms", c.batch_latency_ms, 1, 10000);
+
+  auto& l = c.limits;
+  l.max_content_chars = get_uint<size_t>(root, "limits.max_content_chars", l.max_content_chars, 1, 4000);
+  l.max_payload_bytes = get_uint<size_t>(root, "limits.max_payload_bytes", l.max_payload_bytes, 64, 1 << 24);
+  l.max_metadata_bytes = get_uint<size_t>(root, "limits.max_metadata_bytes", l.max_metadata_bytes, 2, 1 << 20);
+  l.max_json_depth = get_uint<size_t>(root, "limits.max_json_depth", l.max_json_depth, 2, 256);
+  l.max_client_id_chars = get_uint<size_t>(root, "limits.max_client_id_chars", l.max_client_id_chars, 1, 64);
+
+  c.dedup_window_s = get_uint<uint32_t>(root, "dedup.window_seconds", c.dedup_window_s, 0, 86400);
+  c.dedup_max_entries = get_uint<uint32_t>(root, "dedup.max_entries", c.dedup_max_entries, 1, 10000000);
+  c.directory_refresh_ms = get_uint<uint32_t>(root, "directory.refresh_ms", c.directory_refresh_ms, 50, u32max);
+
+  if (const YAML::Node accounts = root["service_accounts"]; accounts.IsDefined() && !accounts.IsNull()) {
+    if (!accounts.IsMap()) throw ConfigError("config: service_accounts must be a mapping of name → settings");
+    for (const auto& kv : accounts) {
+      const std::string name = kv.first.as<std::string>();
+      const std::string key = "service_accounts." + name;
+      for (char ch : name)
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+          throw ConfigError("config: " + key + ": a service account name is [a-z0-9-]");
+      ServiceAccount account;
+      account.login = "svc:" + name;
+      account.password_hash = get_string(root, key + ".password_hash", "");
+      const std::string file = get_string(root, key + ".password_file", "");
+      if (!file.empty()) account.password = read_secret_file(key + ".password_file", resolve(base_dir, file));
+      if (account.password_hash.empty() == account.password.empty())
+        throw ConfigError("config: " + key + " needs exactly one of password_hash, password_file");
+      c.service_accounts[account.login] = account;
+    }
+  }
+  return c;
+}
+
+Config load_config(const std::string& path, const Overrides& overrides) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("config: cannot read '" + path + "'");
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto slash = path.rfind('/');
+  const std::string base_dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  return load_config_text(text.str(), base_dir, overrides);
+}
+
+}  // namespace mqchat

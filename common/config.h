@@ -1,0 +1,55 @@
+#pragma once
+// The plugin's configuration: config/mqchat.yaml plus `plugin_opt_<dotted.key> value` overrides.
+// Every mistake is a ConfigError whose message names the key.
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/message.h"
+
+namespace mqchat {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class FsyncPolicy { Always, Interval, Never };
+
+struct ServiceAccount {
+  std::string login;          // "svc:<name>"
+  std::string password_hash;  // crypt(3) hash, or
+  std::string password;       // a plain secret read from password_file
+};
+
+struct Config {
+  std::string database_dsn;
+
+  std::string spool_dir;
+  FsyncPolicy fsync = FsyncPolicy::Interval;
+  uint32_t fsync_interval_ms = 10;
+  uint64_t segment_bytes = 64ull << 20;
+
+  uint32_t batch_max = 2000;
+  uint32_t batch_latency_ms = 2;
+
+  MessageLimits limits;
+
+  uint32_t dedup_window_s = 600;
+  uint32_t dedup_max_entries = 100000;
+
+  uint32_t directory_refresh_ms = 1000;
+
+  std::map<std::string, ServiceAccount> service_accounts;  // by login
+};
+
+using Overrides = std::vector<std::pair<std::string, std::string>>;
+
+// Relative paths in the file resolve against the file's directory.
+Config load_config(const std::string& path, const Overrides& overrides = {});
+Config load_config_text(const std::string& yaml_text, const std::string& base_dir,
+                        const Overrides& overrides = {});
+
+}  // namespace mqchat

@@ -1,0 +1,66 @@
+#pragma once
+// What a chat message is: parsing what a client publishes, the rules it must pass, and the
+// JSON shape it is stored and delivered in.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace mqchat {
+
+struct MessageLimits {
+  size_t max_content_chars = 4000;
+  size_t max_payload_bytes = 65536;
+  size_t max_metadata_bytes = 8192;
+  size_t max_json_depth = 16;
+  size_t max_client_id_chars = 64;
+};
+
+struct ValidationError {
+  std::string code;    // stable, machine readable: "blank", "too_long", "bad_json", ...
+  std::string reason;  // for people
+};
+
+// A message as the client asked for it, before the system gives it an id and a sender.
+struct DraftMessage {
+  std::string content;
+  std::string type = "text";
+  std::string metadata_json = "{}";  // compact JSON object text
+  std::string client_id;             // empty = none
+};
+
+template <typename T>
+struct Parsed {
+  std::optional<T> value;
+  ValidationError error;  // meaningful when !value
+  explicit operator bool() const { return value.has_value(); }
+};
+
+// The payload is either a JSON object {"content", "type"?, "metadata"?, "client_id"?} (when its
+// first non-blank byte is '{') or plain UTF-8 text, which becomes a text message.
+Parsed<DraftMessage> parse_message_payload(std::string_view payload, const MessageLimits& limits);
+
+// The content rules shared by new messages and edits: UTF-8, not blank, 1..max characters.
+std::optional<ValidationError> validate_content(std::string_view content, const MessageLimits& limits);
+
+// Parses a JSON object payload with the byte and nesting limits; error codes as above.
+Parsed<nlohmann::json> parse_json_object(std::string_view payload, const MessageLimits& limits);
+
+bool is_message_type(std::string_view type);
+
+struct StoredMessage {
+  std::string id;
+  std::string conversation_id;
+  std::string room;
+  std::string sender;
+  DraftMessage draft;
+  std::string created_at;  // RFC 3339 UTC µs
+};
+
+// {"id","conversation_id","room","sender","content","type","metadata","client_id","created_at"}
+// client_id is null when the client gave none.
+std::string to_json(const StoredMessage& m);
+
+}  // namespace mqchat

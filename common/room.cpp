@@ -1,0 +1,84 @@
+#include "common/room.h"
+
+namespace mqchat {
+
+namespace {
+bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+constexpr std::string_view kChannels[] = {"messages", "typing", "history", "read",
+                                          "edit",     "delete", "events"};
+}  // namespace
+
+bool is_valid_username(std::string_view name) {
+  if (name.empty() || name.size() > 32 || !is_lower_alnum(name[0])) return false;
+  for (char c : name) {
+    if (!is_lower_alnum(c) && c != '.' && c != '-') return false;
+  }
+  return true;
+}
+
+std::optional<Room> parse_room(std::string_view name) {
+  const auto sep = name.find('_');
+  if (sep == std::string_view::npos) return std::nullopt;
+  Room room{name.substr(0, sep), name.substr(sep + 1)};
+  if (!is_valid_username(room.first) || !is_valid_username(room.second)) return std::nullopt;
+  if (!(room.first < room.second)) return std::nullopt;  // string_view compares bytes
+  return room;
+}
+
+std::optional<std::string> make_room(std::string_view u1, std::string_view u2) {
+  if (!is_valid_username(u1) || !is_valid_username(u2) || u1 == u2) return std::nullopt;
+  if (u2 < u1) std::swap(u1, u2);
+  std::string room;
+  room.reserve(u1.size() + 1 + u2.size());
+  room.append(u1).append(1, '_').append(u2);
+  return room;
+}
+
+std::optional<ChatTopic> parse_chat_topic(std::string_view topic) {
+  constexpr std::string_view prefix = "chat/";
+  if (topic.substr(0, prefix.size()) != prefix) return std::nullopt;
+  topic.remove_prefix(prefix.size());
+  const auto slash = topic.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const auto room_name = topic.substr(0, slash);
+  const auto channel = topic.substr(slash + 1);
+  const auto room = parse_room(room_name);
+  if (!room) return std::nullopt;
+  for (size_t i = 0; i < std::size(kChannels); ++i) {
+    if (channel == kChannels[i]) return ChatTopic{room_name, *room, static_cast<ChatChannel>(i)};
+  }
+  return std::nullopt;
+}
+
+bool is_request_channel(ChatChannel c) {
+  return c == ChatChannel::History || c == ChatChannel::Read || c == ChatChannel::Edit ||
+         c == ChatChannel::Delete;
+}
+
+std::string_view channel_name(ChatChannel c) { return kChannels[static_cast<size_t>(c)]; }
+
+std::optional<UserTopic> parse_user_topic(std::string_view topic) {
+  constexpr std::string_view prefix = "users/";
+  if (topic.substr(0, prefix.size()) != prefix) return std::nullopt;
+  topic.remove_prefix(prefix.size());
+  const auto slash = topic.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  UserTopic ut{topic.substr(0, slash), topic.substr(slash + 1)};
+  if (!is_valid_username(ut.user) || ut.rest.empty()) return std::nullopt;
+  return ut;
+}
+
+std::string chat_topic(std::string_view room, ChatChannel channel) {
+  std::string t = "chat/";
+  t.append(room).append(1, '/').append(channel_name(channel));
+  return t;
+}
+
+std::string user_topic(std::string_view user, std::string_view leaf) {
+  std::string t = "users/";
+  t.append(user).append(1, '/').append(leaf);
+  return t;
+}
+
+}  // namespace mqchat

@@ -1,0 +1,52 @@
+#pragma once
+// Usernames, room names and the topic tree: the single source of truth for how
+// `chat/<a>_<b>/...` and `users/<u>/...` are spelled and parsed.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mqchat {
+
+// 1-32 chars of [a-z0-9.-], first alphanumeric. No '_' so a room splits at its only '_'.
+bool is_valid_username(std::string_view name);
+
+struct Room {
+  std::string_view first;   // byte-wise smaller username
+  std::string_view second;  // byte-wise larger username
+  bool has(std::string_view user) const { return user == first || user == second; }
+  std::string_view other(std::string_view user) const { return user == first ? second : first; }
+};
+
+// Parses "<a>_<b>": both valid usernames, a < b byte-wise (so a != b). Views into `name`.
+std::optional<Room> parse_room(std::string_view name);
+
+// The canonical room of two distinct valid usernames, in either order; nullopt otherwise.
+std::optional<std::string> make_room(std::string_view u1, std::string_view u2);
+
+enum class ChatChannel { Messages, Typing, History, Read, Edit, Delete, Events };
+
+struct ChatTopic {
+  std::string_view room_name;
+  Room room;
+  ChatChannel channel;
+};
+
+// "chat/<room>/<channel>" with a canonical room and a known channel; nullopt otherwise
+// (wildcards, extra levels, unknown channel all fail).
+std::optional<ChatTopic> parse_chat_topic(std::string_view topic);
+
+bool is_request_channel(ChatChannel c);
+std::string_view channel_name(ChatChannel c);
+
+struct UserTopic {
+  std::string_view user;  // the <u> of users/<u>/...
+  std::string_view rest;  // what follows "users/<u>/" (may contain wildcards)
+};
+
+// "users/<u>/<rest>" with a valid username and non-empty rest; nullopt otherwise.
+std::optional<UserTopic> parse_user_topic(std::string_view topic);
+
+std::string chat_topic(std::string_view room, ChatChannel channel);
+std::string user_topic(std::string_view user, std::string_view leaf);
+
+}  // namespace mqchat

@@ -1,0 +1,98 @@
+#include "common/uuid.h"
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <stdexcept>
+
+namespace mqchat {
+
+const Uuid kConversationNamespace = *parse_uuid("6d716368-6174-4d51-8000-000000000001");
+
+namespace {
+constexpr char kHex[] = "0123456789abcdef";
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void random_bytes(uint8_t* out, int n) {
+  if (RAND_bytes(out, n) != 1) throw std::runtime_error("RAND_bytes failed");
+}
+}  // namespace
+
+std::string to_string(const Uuid& id) {
+  std::string s;
+  s.reserve(36);
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+    s.push_back(kHex[id[i] >> 4]);
+    s.push_back(kHex[id[i] & 0xF]);
+  }
+  return s;
+}
+
+std::optional<Uuid> parse_uuid(std::string_view text) {
+  if (text.size() != 36) return std::nullopt;
+  Uuid id{};
+  size_t byte = 0;
+  for (size_t i = 0; i < text.size();) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i] != '-') return std::nullopt;
+      ++i;
+      continue;
+    }
+    const int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    id[byte++] = static_cast<uint8_t>(hi << 4 | lo);
+    i += 2;
+  }
+  return id;
+}
+
+Uuid uuid_v5(const Uuid& ns, std::string_view name) {
+  std::string input(ns.begin(), ns.end());
+  input.append(name);
+  uint8_t digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const uint8_t*>(input.data()), input.size(), digest);
+  Uuid id;
+  std::copy(digest, digest + 16, id.begin());
+  id[6] = (id[6] & 0x0F) | 0x50;
+  id[8] = (id[8] & 0x3F) | 0x80;
+  return id;
+}
+
+Uuid Uuidv7Generator::next() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return next(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
+}
+
+Uuid Uuidv7Generator::next(uint64_t unix_ms) {
+  Uuid id;
+  random_bytes(id.data() + 6, 10);
+  uint64_t ms;
+  uint32_t counter;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (unix_ms > last_ms_) {
+      last_ms_ = unix_ms;
+      counter_ = (uint32_t{id[6]} << 8 | id[7]) & 0x7FF;  // random start, room to count up
+    } else if (++counter_ > 0xFFF) {
+      ++last_ms_;  // counter exhausted (or clock went back): borrow the next millisecond
+      counter_ = 0;
+    }
+    ms = last_ms_;
+    counter = counter_;
+  }
+  for (int i = 0; i < 6; ++i) id[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
+  id[6] = static_cast<uint8_t>(0x70 | (counter >> 8));
+  id[7] = static_cast<uint8_t>(counter);
+  id[8] = (id[8] & 0x3F) | 0x80;
+  return id;
+}
+
+}  // namespace mqchat

@@ -1,0 +1,36 @@
+#pragma once
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mqchat {
+
+using Uuid = std::array<uint8_t, 16>;
+
+std::string to_string(const Uuid& id);
+std::optional<Uuid> parse_uuid(std::string_view text);
+
+// RFC 4122 name-based UUID (SHA-1), as Postgres' uuid_generate_v5(ns, name).
+Uuid uuid_v5(const Uuid& ns, std::string_view name);
+
+// Namespace of conversation ids; SQL's mqchat_conversation_id(room) uses the same.
+extern const Uuid kConversationNamespace;
+inline Uuid conversation_id(std::string_view room) { return uuid_v5(kConversationNamespace, room); }
+
+// UUIDv7 (RFC 9562): 48-bit Unix ms, then a 12-bit counter seeded randomly each ms so ids
+// from one generator are strictly increasing, then 62 random bits. Thread-safe.
+class Uuidv7Generator {
+ public:
+  Uuid next();
+  Uuid next(uint64_t unix_ms);
+
+ private:
+  std::mutex mu_;
+  uint64_t last_ms_ = 0;
+  uint32_t counter_ = 0;
+};
+
+}  // namespace mqchat

@@ -1,0 +1,55 @@
+#include "common/config.h"
+
+#include <gtest/gtest.h>
+
+using namespace mqchat;
+
+namespace {
+const std::string kMinimal = "database: {dsn: 'dbname=x'}\nspool: {dir: spool}\n";
+
+std::string error_of(const std::string& yaml, const Overrides& overrides = {}) {
+  try {
+    load_config_text(yaml, "/base", overrides);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Config, MinimalFileGetsDefaultsAndResolvesPaths) {
+  const Config c = load_config_text(kMinimal, "/base");
+  EXPECT_EQ(c.database_dsn, "dbname=x");
+  EXPECT_EQ(c.spool_dir, "/base/spool");
+  EXPECT_EQ(c.fsync, FsyncPolicy::Interval);
+  EXPECT_EQ(c.limits.max_content_chars, 4000u);
+  EXPECT_TRUE(c.service_accounts.empty());
+}
+
+TEST(Config, OverridesReplaceScalarsByDottedKey) {
+  const Config c = load_config_text(kMinimal, "/base",
+                                    {{"database.dsn", "host=/tmp dbname=y"}, {"spool.dir", "/abs"},
+                                     {"spool.fsync", "never"}, {"service_accounts.bridge.password_hash", "$6$x$y"}});
+  EXPECT_EQ(c.database_dsn, "host=/tmp dbname=y");
+  EXPECT_EQ(c.spool_dir, "/abs");
+  EXPECT_EQ(c.fsync, FsyncPolicy::Never);
+  ASSERT_EQ(c.service_accounts.count("svc:bridge"), 1u);
+  EXPECT_EQ(c.service_accounts.at("svc:bridge").password_hash, "$6$x$y");
+}
+
+TEST(Config, ErrorsNameTheKey) {
+  EXPECT_NE(error_of("spool: {dir: s}\n").find("database.dsn"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal + "spool_typo: 1\n").find("'spool_typo'"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {{"spool.fsync", "sometimes"}}).find("spool.fsync"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {{"shipper.batch_max", "-3"}}).find("shipper.batch_max"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {{"shipper.batch_max", "12abc"}}).find("shipper.batch_max"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {{"limits.max_content_chars", "4001"}}).find("limits.max_content_chars"),
+            std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {{"limits.max_contents", "1"}}).find("limits.max_contents"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal + "service_accounts: {bridge: {}}\n").find("service_accounts.bridge"),
+            std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {{"service_accounts.bridge.password_file", "/nonexistent/pw"}})
+                .find("service_accounts.bridge.password_file"),
+            std::string::npos);
+  EXPECT_NE(error_of("database: [\n").find("invalid YAML"), std::string::npos);
+}

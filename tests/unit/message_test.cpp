@@ -1,0 +1,99 @@
+#include "common/message.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+using namespace mqchat;
+
+namespace {
+const MessageLimits kLimits;
+
+std::string repeat(const std::string& s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+std::string error_code(std::string_view payload) {
+  auto parsed = parse_message_payload(payload, kLimits);
+  return parsed ? "ok" : parsed.error.code;
+}
+}  // namespace
+
+TEST(Message, PlainTextBecomesATextMessage) {
+  auto parsed = parse_message_payload("hello there", kLimits);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed.value->content, "hello there");
+  EXPECT_EQ(parsed.value->type, "text");
+  EXPECT_EQ(parsed.value->metadata_json, "{}");
+  EXPECT_EQ(parsed.value->client_id, "");
+}
+
+TEST(Message, JsonObjectWithAllFields) {
+  auto parsed = parse_message_payload(
+      R"({"content":"pic","type":"image","metadata":{"url":"x.png","w":3},"client_id":"c-1","sender":"mallory"})",
+      kLimits);
+  ASSERT_TRUE(parsed) << parsed.error.reason;
+  EXPECT_EQ(parsed.value->content, "pic");
+  EXPECT_EQ(parsed.value->type, "image");
+  EXPECT_EQ(nlohmann::json::parse(parsed.value->metadata_json), nlohmann::json::parse(R"({"url":"x.png","w":3})"));
+  EXPECT_EQ(parsed.value->client_id, "c-1");
+}
+
+TEST(Message, LengthLimitCountsCharactersNotBytes) {
+  EXPECT_EQ(error_code(repeat("a", 4000)), "ok");
+  EXPECT_EQ(error_code(repeat("a", 4001)), "too_long");
+  EXPECT_EQ(error_code(repeat("日", 4000)), "ok");  // 12000 bytes, 4000 characters
+  EXPECT_EQ(error_code(repeat("日", 4001)), "too_long");
+  EXPECT_EQ(error_code(repeat("😀", 4000)), "ok");
+  EXPECT_EQ(error_code(R"({"content":")" + repeat("é", 4001) + R"("})"), "too_long");
+}
+
+TEST(Message, RejectsBlankAndEmpty) {
+  EXPECT_EQ(error_code(""), "blank");
+  EXPECT_EQ(error_code("   \n\t"), "blank");
+  EXPECT_EQ(error_code(R"({"content":"  "})"), "blank");
+  EXPECT_EQ(error_code(R"({"content":""})"), "blank");
+}
+
+TEST(Message, RejectsInvalidUtf8) {
+  EXPECT_EQ(error_code("bad \xff byte"), "invalid_utf8");
+  EXPECT_EQ(error_code("{\"content\":\"\xc0\xaf\"}"), "invalid_utf8");
+  EXPECT_EQ(error_code(R"({"content":"nul \u0000 inside"})"), "invalid_utf8");
+}
+
+TEST(Message, RejectsBadJsonAndBadFields) {
+  EXPECT_EQ(error_code("{not json"), "bad_json");
+  EXPECT_EQ(error_code(R"({"type":"text"})"), "bad_content");
+  EXPECT_EQ(error_code(R"({"content":5})"), "bad_content");
+  EXPECT_EQ(error_code(R"({"content":"x","type":"video"})"), "bad_type");
+  EXPECT_EQ(error_code(R"({"content":"x","metadata":[1]})"), "bad_metadata");
+  EXPECT_EQ(error_code(R"({"content":"x","client_id":7})"), "bad_client_id");
+  EXPECT_EQ(error_code(R"({"content":"x","client_id":")" + repeat("c", 65) + R"("})"), "bad_client_id");
+  EXPECT_EQ(error_code(R"({"content":"x","client_id":")" + repeat("c", 64) + R"("})"), "ok");
+  EXPECT_EQ(error_code(R"({"content":"x","metadata":{"a":")" + repeat("m", 9000) + R"("}})"), "metadata_too_large");
+}
+
+TEST(Message, RejectsDeepNestingAndHugePayloads) {
+  EXPECT_EQ(error_code(R"({"content":"x","metadata":)" + repeat("{\"a\":", 40) + "1" + repeat("}", 40) + "}"),
+            "bad_json");
+  EXPECT_EQ(error_code(repeat("x", 70000)), "payload_too_large");
+}
+
+TEST(Message, StoredJsonHasTheDocumentedShape) {
+  StoredMessage m{"id-1", "conv-1", "alice_bob", "alice", {"say \"hi\"\n\\", "text", R"({"k":1})", ""},
+                  "2026-11-24T18:19:38.123456Z"};
+  const auto json = nlohmann::json::parse(to_json(m));
+  EXPECT_EQ(json["id"], "id-1");
+  EXPECT_EQ(json["conversation_id"], "conv-1");
+  EXPECT_EQ(json["room"], "alice_bob");
+  EXPECT_EQ(json["sender"], "alice");
+  EXPECT_EQ(json["content"], "say \"hi\"\n\\");
+  EXPECT_EQ(json["type"], "text");
+  EXPECT_EQ(json["metadata"]["k"], 1);
+  EXPECT_TRUE(json["client_id"].is_null());
+  EXPECT_EQ(json["created_at"], "2026-11-24T18:19:38.123456Z");
+  EXPECT_EQ(json.size(), 9u);
+  m.draft.client_id = "c\x01";
+  EXPECT_EQ(nlohmann::json::parse(to_json(m))["client_id"], "c\x01");
+}

@@ -1,0 +1,47 @@
+#include "common/uuid.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+using namespace mqchat;
+
+TEST(Uuid, ParsesAndPrints) {
+  const std::string text = "6d716368-6174-4d51-8000-000000000001";
+  auto id = parse_uuid(text);
+  ASSERT_TRUE(id);
+  EXPECT_EQ(to_string(*id), text);
+  EXPECT_EQ(to_string(*parse_uuid("6D716368-6174-4D51-8000-000000000001")), text);
+  EXPECT_FALSE(parse_uuid("6d716368-6174-4d51-8000-00000000000"));
+  EXPECT_FALSE(parse_uuid("6d716368x6174-4d51-8000-000000000001"));
+  EXPECT_FALSE(parse_uuid("6d716368-6174-4d51-8000-00000000000g"));
+}
+
+TEST(Uuid, V5MatchesTheRfcExample) {
+  // uuid_generate_v5(uuid_ns_dns(), 'www.example.com') in Postgres' uuid-ossp.
+  const auto dns = *parse_uuid("6ba7b810-9dad-11d1-80b4-00c04fd430c8");
+  EXPECT_EQ(to_string(uuid_v5(dns, "www.example.com")), "2ed6657d-e927-568b-95e1-2665a8aea6a2");
+}
+
+TEST(Uuid, ConversationIdIsStableAndDistinct) {
+  EXPECT_EQ(conversation_id("alice_bob"), conversation_id("alice_bob"));
+  EXPECT_NE(conversation_id("alice_bob"), conversation_id("alice_carol"));
+}
+
+TEST(Uuid, V7IsVersionedTimeOrderedAndStrictlyIncreasing) {
+  Uuidv7Generator gen;
+  std::set<std::string> seen;
+  std::string previous;
+  for (int i = 0; i < 10000; ++i) {
+    const auto id = gen.next(1700000000000ull);  // same millisecond: the counter must order them
+    const auto text = to_string(id);
+    EXPECT_EQ(id[6] >> 4, 7);
+    EXPECT_EQ(id[8] >> 6, 2);
+    EXPECT_GT(text, previous);
+    previous = text;
+    seen.insert(text);
+  }
+  EXPECT_EQ(seen.size(), 10000u);
+  const auto id = gen.next(1700000000000ull);
+  EXPECT_EQ(to_string(id).substr(0, 8), "018bcfe5");  // 1700000000000 = 0x018bcfe56800 (or a later ms)
+}
