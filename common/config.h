@@ -40,7 +40,7 @@ struct Config {
   uint32_t dedup_window_s = 600;
   uint32_t dedup_max_entries = 100000;
 
-  uint32_t directory_refresh_ms = 1000;
+  uint32_t directory_refresh_ms = 30000;  // full reload period; changes arrive by LISTEN at once
 
   std::map<std::string, ServiceAccount> service_accounts;  // by login
 };

@@ -1,0 +1,81 @@
+#include "plugin/message_pipeline.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/room.h"
+
+namespace mqchat {
+
+PublishDecision MessagePipeline::on_publish(const Principal& who, std::string_view topic, std::string_view payload) {
+  if (who.service) return {};  // e.g. the bridge fanning out rows that are already stored
+  const auto t = parse_chat_topic(topic);
+  if (!t) return {};  // the ACL let it through: not a chat topic we rewrite
+  if (!t->room.has(who.username)) {
+    PublishDecision d;
+    d.action = PublishDecision::Action::Refuse;
+    d.error = {"not_participant", "you are not a participant of " + std::string(t->room_name)};
+    return d;
+  }
+  if (t->channel == ChatChannel::Messages) return on_chat_message(who.username, t->room_name, payload);
+  if (is_request_channel(t->channel)) return on_request(who.username, payload);
+  return {};  // typing: ephemeral, passed on as it is
+}
+
+PublishDecision MessagePipeline::on_chat_message(std::string_view sender, std::string_view room,
+                                                 std::string_view payload) {
+  PublishDecision d;
+  auto parsed = parse_message_payload(payload, limits_);
+  if (!parsed) {
+    d.action = PublishDecision::Action::Refuse;
+    d.error = std::move(parsed.error);
+    return d;
+  }
+  DraftMessage& draft = *parsed.value;
+  d.client_id = draft.client_id;
+  const int64_t now_us = now_unix_us();
+
+  if (!draft.client_id.empty()) {
+    if (const std::string* earlier = dedup_.find(sender, draft.client_id, now_us / 1000000)) {
+      d.action = PublishDecision::Action::Duplicate;
+      d.payload = *earlier;
+      return d;
+    }
+  }
+
+  StoredMessage message;
+  message.id = to_string(ids_.next(static_cast<uint64_t>(now_us / 1000)));
+  message.conversation_id = to_string(conversation_id(room));
+  message.room.assign(room);
+  message.sender.assign(sender);
+  message.draft = std::move(draft);
+  message.created_at = rfc3339_utc(now_us);
+  d.payload = to_json(message);
+
+  if (!spool_.append(d.payload)) {
+    d.action = PublishDecision::Action::Fail;
+    d.error = {"unavailable", "the message could not be stored; retry later"};
+    return d;
+  }
+  if (!message.draft.client_id.empty()) dedup_.remember(sender, message.draft.client_id, d.payload, now_us / 1000000);
+  d.action = PublishDecision::Action::Replace;
+  return d;
+}
+
+PublishDecision MessagePipeline::on_request(std::string_view requester, std::string_view payload) {
+  PublishDecision d;
+  auto parsed = parse_json_object(payload, limits_);
+  if (!parsed) {
+    d.action = PublishDecision::Action::Refuse;
+    d.error = std::move(parsed.error);
+    return d;
+  }
+  auto& request = *parsed.value;
+  if (const auto id = request.find("request_id"); id != request.end() && id->is_string()) d.client_id = *id;
+  request["requester"] = std::string(requester);  // whatever the client claimed, this is who asked
+  d.action = PublishDecision::Action::Replace;
+  d.payload = request.dump();
+  return d;
+}
+
+}  // namespace mqchat

@@ -1,0 +1,48 @@
+#pragma once
+// What happens to a PUBLISH from an ordinary user, decided on the broker thread before the
+// broker acknowledges it: chat messages are validated, given an id, a sender and a time, written
+// to the spool and delivered in their stored form; requests to the bridge are stamped with the
+// requester's name; everything else passes as it is.
+#include <string>
+#include <string_view>
+
+#include "common/message.h"
+#include "common/uuid.h"
+#include "plugin/access_policy.h"
+#include "plugin/dedup_cache.h"
+#include "plugin/spool.h"
+
+namespace mqchat {
+
+struct PublishDecision {
+  enum class Action {
+    Pass,       // deliver unchanged
+    Replace,    // deliver `payload` instead
+    Duplicate,  // a retry of an accepted message: `payload` is what the original became
+    Refuse,     // invalid: not delivered, not stored; report `error`
+    Fail,       // could not be made durable: the publisher must retry later
+  };
+  Action action = Action::Pass;
+  std::string payload;
+  ValidationError error;
+  std::string client_id;  // the message's client_id / request_id, echoed in error reports
+};
+
+class MessagePipeline {
+ public:
+  MessagePipeline(const MessageLimits& limits, SpoolWriter& spool, DedupCache& dedup)
+      : limits_(limits), spool_(spool), dedup_(dedup) {}
+
+  PublishDecision on_publish(const Principal& who, std::string_view topic, std::string_view payload);
+
+ private:
+  PublishDecision on_chat_message(std::string_view sender, std::string_view room, std::string_view payload);
+  PublishDecision on_request(std::string_view requester, std::string_view payload);
+
+  MessageLimits limits_;
+  SpoolWriter& spool_;
+  DedupCache& dedup_;
+  Uuidv7Generator ids_;
+};
+
+}  // namespace mqchat

@@ -1,0 +1,148 @@
+#include "plugin/user_directory.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <sstream>
+
+namespace mqchat {
+
+namespace {
+
+constexpr auto kNotifyChannel = "mqchat_profiles";
+
+class ChangeListener : public pqxx::notification_receiver {
+ public:
+  ChangeListener(pqxx::connection_base& conn, bool& changed) : notification_receiver(conn, kNotifyChannel), changed_(changed) {}
+  void operator()(const std::string&, int) override { changed_ = true; }
+
+ private:
+  bool& changed_;
+};
+
+// Fail fast instead of hanging the broker's start when Postgres is unreachable.
+std::string with_connect_timeout(const std::string& dsn) {
+  if (dsn.find("connect_timeout") != std::string::npos || dsn.find("://") != std::string::npos) return dsn;
+  return dsn + " connect_timeout=3";
+}
+
+void write_cache(const std::string& path, const UserMap& users) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return;
+    ::chmod(tmp.c_str(), 0600);  // holds password hashes
+    for (const auto& [name, rec] : users) out << name << '\t' << rec.id << '\t' << rec.password_hash << '\n';
+    if (!out) return;
+  }
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+std::shared_ptr<UserMap> read_cache(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return nullptr;
+  auto users = std::make_shared<UserMap>();
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string name, id, hash;
+    if (std::getline(fields, name, '\t') && std::getline(fields, id, '\t') && std::getline(fields, hash))
+      (*users)[name] = UserRecord{id, hash};
+  }
+  return users;
+}
+
+}  // namespace
+
+UserDirectory::UserDirectory(std::string dsn, std::string cache_file, uint32_t refresh_ms, LogQueue& log)
+    : dsn_(with_connect_timeout(dsn)), cache_file_(std::move(cache_file)), refresh_(refresh_ms), log_(log),
+      users_(std::make_shared<UserMap>()) {}
+
+UserDirectory::~UserDirectory() { stop(); }
+
+void UserDirectory::start() {
+  try {
+    pqxx::connection conn(dsn_);
+    load_from_database(conn);
+  } catch (const std::exception& e) {
+    if (auto cached = read_cache(cache_file_)) {
+      log_.push(LogLevel::Warning, "mqchat: database unavailable at start (" + std::string(e.what()) +
+                                       "); using the cached user directory (" + std::to_string(cached->size()) +
+                                       " users)");
+      install(std::move(cached));
+    } else {
+      log_.push(LogLevel::Warning, "mqchat: database unavailable at start and no cached user directory: " +
+                                       std::string(e.what()) + "; logins fail until it is reachable");
+    }
+  }
+  worker_ = std::thread([this] { run(); });
+}
+
+void UserDirectory::stop() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+bool UserDirectory::wait_or_stop(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  return stop_cv_.wait_for(lock, d, [this] { return stopping_; });
+}
+
+std::shared_ptr<const UserMap> UserDirectory::snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return users_;
+}
+
+bool UserDirectory::exists(std::string_view username) const {
+  const auto users = snapshot();
+  return users->count(std::string(username)) > 0;
+}
+
+void UserDirectory::install(std::shared_ptr<const UserMap> users) {
+  std::lock_guard<std::mutex> lock(mu_);
+  users_ = std::move(users);
+}
+
+void UserDirectory::load_from_database(pqxx::connection_base& conn) {
+  auto users = std::make_shared<UserMap>();
+  {
+    pqxx::read_transaction tx(conn);
+    for (const auto& row : tx.exec("select username, id::text, coalesce(password_hash, '') from profiles"))
+      (*users)[row[0].as<std::string>()] = UserRecord{row[1].as<std::string>(), row[2].as<std::string>()};
+  }
+  write_cache(cache_file_, *users);
+  install(std::move(users));
+}
+
+void UserDirectory::run() {
+  auto backoff = std::chrono::milliseconds(200);
+  while (!wait_or_stop(std::chrono::milliseconds(0))) {
+    try {
+      pqxx::connection conn(dsn_);
+      bool changed = false;
+      ChangeListener listener(conn, changed);
+      load_from_database(conn);  // catch up on whatever changed while not listening
+      backoff = std::chrono::milliseconds(200);
+      auto last_load = std::chrono::steady_clock::now();
+      while (!wait_or_stop(std::chrono::milliseconds(0))) {
+        conn.await_notification(0, 200000);  // wake up every 200 ms to notice stop()
+        if (changed || std::chrono::steady_clock::now() - last_load >= refresh_) {
+          changed = false;
+          load_from_database(conn);
+          last_load = std::chrono::steady_clock::now();
+        }
+      }
+    } catch (const std::exception& e) {
+      log_.push(LogLevel::Warning, std::string("mqchat: user directory: ") + e.what() + "; retrying");
+      if (wait_or_stop(backoff)) return;
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    }
+  }
+}
+
+}  // namespace mqchat

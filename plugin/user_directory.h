@@ -1,0 +1,61 @@
+#pragma once
+// Every profile's id and password hash, in memory, so authentication and ACL checks never touch
+// the database. A worker thread keeps it current: it LISTENs for profile changes (a trigger
+// notifies `mqchat_profiles`) and reloads, and reloads fully every refresh period anyway. The
+// last good copy is kept in a file so the broker can still log people in when it starts while
+// Postgres is down.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+
+#include "plugin/log_queue.h"
+
+namespace pqxx {
+class connection_base;
+}
+
+namespace mqchat {
+
+struct UserRecord {
+  std::string id;
+  std::string password_hash;
+};
+using UserMap = std::unordered_map<std::string, UserRecord>;
+
+class UserDirectory {
+ public:
+  UserDirectory(std::string dsn, std::string cache_file, uint32_t refresh_ms, LogQueue& log);
+  ~UserDirectory();
+
+  // Loads once (database, else the cache file), then keeps refreshing in the background.
+  void start();
+  void stop();
+
+  std::shared_ptr<const UserMap> snapshot() const;
+  bool exists(std::string_view username) const;
+
+ private:
+  void run();
+  bool wait_or_stop(std::chrono::milliseconds d);
+  void load_from_database(pqxx::connection_base& conn);
+  void install(std::shared_ptr<const UserMap> users);
+
+  std::string dsn_, cache_file_;
+  std::chrono::milliseconds refresh_;
+  LogQueue& log_;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const UserMap> users_;
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace mqchat

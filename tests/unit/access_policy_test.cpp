@@ -1,0 +1,83 @@
+#include "plugin/access_policy.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+using namespace mqchat;
+
+namespace {
+const std::set<std::string> kUsers = {"alice", "bob", "carol"};
+const UserExists kExists = [](std::string_view n) { return kUsers.count(std::string(n)) > 0; };
+
+bool allowed(std::string_view user, std::string_view topic, int access, bool service = false) {
+  return is_allowed(Principal{user, service}, topic, access, kExists);
+}
+}  // namespace
+
+TEST(AccessPolicy, ParticipantsChatInTheirRoom) {
+  for (const char* user : {"alice", "bob"}) {
+    EXPECT_TRUE(allowed(user, "chat/alice_bob/messages", kAccessWrite));
+    EXPECT_TRUE(allowed(user, "chat/alice_bob/messages", kAccessRead));
+    EXPECT_TRUE(allowed(user, "chat/alice_bob/messages", kAccessSubscribe));
+    EXPECT_TRUE(allowed(user, "chat/alice_bob/typing", kAccessWrite));
+    EXPECT_TRUE(allowed(user, "chat/alice_bob/typing", kAccessRead));
+    EXPECT_TRUE(allowed(user, "chat/alice_bob/events", kAccessRead));
+    EXPECT_TRUE(allowed(user, "chat/alice_bob/#", kAccessSubscribe));
+    EXPECT_TRUE(allowed(user, "chat/alice_bob/+", kAccessSubscribe));
+    for (const char* req : {"history", "read", "edit", "delete"}) {
+      EXPECT_TRUE(allowed(user, std::string("chat/alice_bob/") + req, kAccessWrite)) << req;
+      EXPECT_FALSE(allowed(user, std::string("chat/alice_bob/") + req, kAccessRead)) << req;
+      EXPECT_FALSE(allowed(user, std::string("chat/alice_bob/") + req, kAccessSubscribe)) << req;
+    }
+    EXPECT_FALSE(allowed(user, "chat/alice_bob/events", kAccessWrite));
+  }
+}
+
+TEST(AccessPolicy, ThirdUserGetsNothingOfTheRoom) {
+  for (const char* topic : {"chat/alice_bob/messages", "chat/alice_bob/typing", "chat/alice_bob/events",
+                            "chat/alice_bob/history", "chat/alice_bob/#", "chat/alice_bob/+"})
+    for (int access : {kAccessRead, kAccessWrite, kAccessSubscribe})
+      EXPECT_FALSE(allowed("carol", topic, access)) << topic << " " << access;
+}
+
+TEST(AccessPolicy, WildcardsSpanningRoomsOrUsersAreRefused) {
+  for (const char* filter : {"#", "+/#", "chat/#", "chat/+/messages", "chat/+/#", "chat/+/+", "users/#",
+                             "users/+/presence", "users/+/#", "$SYS/#", "$share/g/chat/alice_bob/messages",
+                             "chat/alice_+/messages", "chat/alice_bob/messages/#", "+/alice_bob/messages"})
+    EXPECT_FALSE(allowed("alice", filter, kAccessSubscribe)) << filter;
+}
+
+TEST(AccessPolicy, RoomsMustBeCanonicalRealAndNotSelf) {
+  EXPECT_FALSE(allowed("alice", "chat/bob_alice/messages", kAccessWrite));
+  EXPECT_FALSE(allowed("alice", "chat/alice_alice/messages", kAccessWrite));
+  EXPECT_FALSE(allowed("alice", "chat/alice_zed/messages", kAccessWrite));  // zed does not exist
+  EXPECT_FALSE(allowed("alice", "chat/alice_zed/messages", kAccessSubscribe));
+  EXPECT_FALSE(allowed("alice", "chat/alice_zed/#", kAccessSubscribe));
+  EXPECT_FALSE(allowed("alice", "chat/alice_bob/unknown", kAccessWrite));
+  EXPECT_FALSE(allowed("alice", "chat/alice_bob", kAccessWrite));
+}
+
+TEST(AccessPolicy, UserTopics) {
+  EXPECT_TRUE(allowed("alice", "users/alice/#", kAccessSubscribe));
+  EXPECT_TRUE(allowed("alice", "users/alice/errors", kAccessRead));
+  EXPECT_TRUE(allowed("alice", "users/alice/conversations", kAccessSubscribe));
+  EXPECT_FALSE(allowed("alice", "users/alice/errors", kAccessWrite));
+  EXPECT_FALSE(allowed("alice", "users/alice/presence", kAccessWrite));
+  EXPECT_FALSE(allowed("alice", "users/bob/errors", kAccessRead));
+  EXPECT_FALSE(allowed("alice", "users/bob/#", kAccessSubscribe));
+  EXPECT_FALSE(allowed("alice", "users/bob/history", kAccessSubscribe));
+  EXPECT_TRUE(allowed("alice", "users/bob/presence", kAccessSubscribe));
+  EXPECT_TRUE(allowed("alice", "users/bob/presence", kAccessRead));
+  EXPECT_FALSE(allowed("alice", "users/zed/presence", kAccessSubscribe));
+}
+
+TEST(AccessPolicy, ServiceAccountsMayDoAnything) {
+  EXPECT_TRUE(allowed("svc:bridge", "$share/b/chat/+/history", kAccessSubscribe, true));
+  EXPECT_TRUE(allowed("svc:bridge", "users/alice/presence", kAccessWrite, true));
+  EXPECT_TRUE(allowed("svc:bridge", "chat/alice_bob/events", kAccessWrite, true));
+  EXPECT_FALSE(allowed("svc:bridge", "users/alice/presence", kAccessWrite, false));
+}
+
+TEST(AccessPolicy, UnsubscribeIsAlwaysFine) { EXPECT_TRUE(allowed("carol", "chat/alice_bob/#", kAccessUnsubscribe)); }

@@ -1,0 +1,91 @@
+#include "plugin/message_pipeline.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "common/uuid.h"
+
+using namespace mqchat;
+using Action = PublishDecision::Action;
+
+namespace {
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/mqchat-pipeline-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    spool_ = std::make_unique<SpoolWriter>(dir_, FsyncPolicy::Never, 10, 1 << 20);
+    spool_->open();
+    pipeline_ = std::make_unique<MessagePipeline>(MessageLimits{}, *spool_, dedup_);
+  }
+  void TearDown() override {
+    spool_->close();
+    std::filesystem::remove_all(dir_);
+  }
+  std::vector<std::string> spooled() {
+    SpoolReader reader(dir_);
+    SpoolPosition pos;
+    std::vector<std::string> out;
+    reader.read(pos, spool_->end(), 1000, out);
+    return out;
+  }
+  PublishDecision publish(std::string_view user, std::string_view topic, std::string_view payload) {
+    return pipeline_->on_publish(Principal{user, false}, topic, payload);
+  }
+
+  std::string dir_;
+  DedupCache dedup_{600, 1000};
+  std::unique_ptr<SpoolWriter> spool_;
+  std::unique_ptr<MessagePipeline> pipeline_;
+};
+}  // namespace
+
+TEST_F(PipelineTest, ValidMessageIsRewrittenAndSpooledBeforeDelivery) {
+  const auto d = publish("alice", "chat/alice_bob/messages", R"({"content":"hi","sender":"mallory","id":"x"})");
+  ASSERT_EQ(d.action, Action::Replace);
+  const auto msg = nlohmann::json::parse(d.payload);
+  EXPECT_EQ(msg["sender"], "alice");  // never taken from the payload
+  EXPECT_EQ(msg["room"], "alice_bob");
+  EXPECT_EQ(msg["content"], "hi");
+  EXPECT_EQ(msg["conversation_id"], to_string(conversation_id("alice_bob")));
+  ASSERT_TRUE(parse_uuid(msg["id"].get<std::string>()));
+  EXPECT_NE(msg["id"], "x");
+  EXPECT_EQ(spooled(), std::vector<std::string>{d.payload});
+}
+
+TEST_F(PipelineTest, InvalidMessageIsRefusedAndNotSpooled) {
+  const auto d = publish("alice", "chat/alice_bob/messages", "   ");
+  EXPECT_EQ(d.action, Action::Refuse);
+  EXPECT_EQ(d.error.code, "blank");
+  EXPECT_EQ(publish("alice", "chat/alice_bob/messages", std::string(4001, 'a')).error.code, "too_long");
+  EXPECT_TRUE(spooled().empty());
+}
+
+TEST_F(PipelineTest, RetryWithTheSameClientIdIsTheSameMessage) {
+  const auto first = publish("alice", "chat/alice_bob/messages", R"({"content":"once","client_id":"c-1"})");
+  const auto again = publish("alice", "chat/alice_bob/messages", R"({"content":"once","client_id":"c-1"})");
+  ASSERT_EQ(first.action, Action::Replace);
+  ASSERT_EQ(again.action, Action::Duplicate);
+  EXPECT_EQ(again.payload, first.payload);
+  EXPECT_EQ(spooled().size(), 1u);
+  EXPECT_EQ(publish("bob", "chat/alice_bob/messages", R"({"content":"once","client_id":"c-1"})").action,
+            Action::Replace);  // another sender's c-1 is another message
+}
+
+TEST_F(PipelineTest, RequestsAreStampedWithTheRequester) {
+  const auto d = publish("bob", "chat/alice_bob/history", R"({"limit":5,"requester":"alice","request_id":"r1"})");
+  ASSERT_EQ(d.action, Action::Replace);
+  const auto req = nlohmann::json::parse(d.payload);
+  EXPECT_EQ(req["requester"], "bob");
+  EXPECT_EQ(req["limit"], 5);
+  EXPECT_EQ(publish("bob", "chat/alice_bob/read", "not json").error.code, "bad_json");
+}
+
+TEST_F(PipelineTest, TypingPassesAndServiceAccountsAreTrusted) {
+  EXPECT_EQ(publish("alice", "chat/alice_bob/typing", "1").action, Action::Pass);
+  EXPECT_EQ(pipeline_->on_publish(Principal{"svc:bridge", true}, "chat/alice_bob/messages", "{}").action, Action::Pass);
+  EXPECT_EQ(publish("carol", "chat/alice_bob/messages", "hi").error.code, "not_participant");
+  EXPECT_TRUE(spooled().empty());
+}
