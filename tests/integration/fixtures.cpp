@@ -1,0 +1,35 @@
+#include "tests/integration/fixtures.h"
+
+#include <thread>
+
+#include "common/room.h"
+
+namespace mqchat::test {
+
+Pair make_pair_of_users() {
+  Pair p{unique_username("alice"), unique_username("bob"), ""};
+  create_user(p.alice, kPassword);
+  create_user(p.bob, kPassword);
+  p.room = *make_room(p.alice, p.bob);
+  wait_until_login_works(p.alice, kPassword);
+  wait_until_login_works(p.bob, kPassword);
+  return p;
+}
+
+std::string messages_topic(const std::string& room) { return "chat/" + room + "/messages"; }
+
+std::string wait_for_value(const std::string& sql, const std::string& expected, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string value;
+  while (true) {
+    try {
+      value = query_value(sql);
+    } catch (const std::exception& e) {
+      value = std::string("error: ") + e.what();
+    }
+    if (value == expected || std::chrono::steady_clock::now() > deadline) return value;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace mqchat::test

@@ -1,0 +1,33 @@
+#pragma once
+// Two fresh users and their room for each test, so tests never see each other's messages.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "tests/support/db.h"
+#include "tests/support/mqtt_client.h"
+#include "tests/support/stack.h"
+
+namespace mqchat::test {
+
+constexpr char kPassword[] = "correct horse";
+
+struct Pair {
+  std::string alice, bob, room;
+};
+
+// Creates two users (names sort alice < bob) and waits until both can log in.
+Pair make_pair_of_users();
+
+std::string messages_topic(const std::string& room);
+
+// Waits until `sql` returns `expected` (as text), up to `timeout`; returns the last value seen.
+std::string wait_for_value(const std::string& sql, const std::string& expected, std::chrono::milliseconds timeout);
+
+class StackTest : public ::testing::Test {
+ protected:
+  void SetUp() override { MQCHAT_REQUIRE_STACK(); }
+};
+
+}  // namespace mqchat::test
