@@ -193,15 +193,18 @@ constexpr Registration kCallbacks[] = {
 
 using namespace mqchat;
 
+// The module is built with hidden visibility; these three are what Mosquitto looks up.
+#define MQCHAT_EXPORT __attribute__((visibility("default")))
+
 extern "C" {
 
-int mosquitto_plugin_version(int supported_version_count, const int* supported_versions) {
+MQCHAT_EXPORT int mosquitto_plugin_version(int supported_version_count, const int* supported_versions) {
   for (int i = 0; i < supported_version_count; ++i)
     if (supported_versions[i] == 5) return 5;
   return -1;
 }
 
-int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** user_data, struct mosquitto_opt* opts,
+MQCHAT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** user_data, struct mosquitto_opt* opts,
                           int opt_count) {
   std::string config_path;
   Overrides overrides;
@@ -235,7 +238,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** user_data, s
   return MOSQ_ERR_SUCCESS;
 }
 
-int mosquitto_plugin_cleanup(void* user_data, struct mosquitto_opt*, int) {
+MQCHAT_EXPORT int mosquitto_plugin_cleanup(void* user_data, struct mosquitto_opt*, int) {
   auto* plugin = static_cast<Plugin*>(user_data);
   if (!plugin) return MOSQ_ERR_SUCCESS;
   for (const auto& r : kCallbacks) mosquitto_callback_unregister(plugin->id, r.event, r.callback, nullptr);
