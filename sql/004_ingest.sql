@@ -39,6 +39,13 @@ begin
   on conflict (id) do nothing;
   get diagnostics inserted = row_count;
 
+  -- One update per conversation per batch (not per message) keeps "most recent first" cheap.
+  update conversations c set updated_at = b.last_at
+    from (select r.conversation_id, max(r.created_at) as last_at
+            from jsonb_to_recordset(batch) as r(conversation_id uuid, created_at timestamptz)
+           group by r.conversation_id) b
+   where c.id = b.conversation_id and c.updated_at < b.last_at;
+
   perform pg_notify('mqchat_rooms', room)
      from (select distinct r.room from jsonb_to_recordset(batch) as r(room text)) rooms;
   return inserted;

@@ -1,0 +1,33 @@
+-- Shared by the SQL tests (loaded inside each test's transaction, so gone afterwards).
+create function pg_temp.assert(ok boolean, what text) returns void language plpgsql as $$
+begin
+  if ok is distinct from true then raise exception 'assertion failed: %', what; end if;
+end $$;
+
+-- Runs `statement` and asserts that it fails with SQLSTATE `state` (or any error when state is null).
+create function pg_temp.assert_fails(statement text, state text, what text) returns void language plpgsql as $$
+begin
+  begin
+    execute statement;
+  exception when others then
+    if state is not null and sqlstate <> state then
+      raise exception 'assertion failed: % (expected SQLSTATE %, got %: %)', what, state, sqlstate, sqlerrm;
+    end if;
+    return;
+  end;
+  raise exception 'assertion failed: % (no error)', what;
+end $$;
+
+create function pg_temp.user_id(name text) returns uuid language sql as $$
+  select id from profiles where username = name
+$$;
+
+-- Test users t-alice, t-bob, t-carol; acting as nobody yet.
+insert into profiles (username, password_hash) values
+  ('t-alice', crypt('pw', gen_salt('bf', 4))), ('t-bob', crypt('pw', gen_salt('bf', 4))),
+  ('t-carol', crypt('pw', gen_salt('bf', 4)));
+
+create function pg_temp.act_as(name text) returns void language plpgsql as $$
+begin
+  perform set_config('mqchat.user_id', pg_temp.user_id(name)::text, true);
+end $$;
