@@ -54,6 +54,16 @@ void expect_all_acked_stored_once(const Pair& p, const std::string& tag, const B
             << "\n";
 }
 
+// Waits until `n` messages of a running burst are acknowledged; false after a minute.
+bool wait_until_acked(const std::atomic<int>& acked, int n) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (acked < n) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 }  // namespace
 
 class Durability : public StackTest {};
@@ -64,10 +74,11 @@ TEST_F(Durability, BrokerKilledDuringABurstLosesNoAcknowledgedMessage) {
   std::atomic<int> acked{0};
   BurstResult first;
   std::thread publisher([&] { first = burst(p, "kill", 100000, stop, acked); });
-  while (acked < 1500) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const bool burst_running = wait_until_acked(acked, 1500);
   Stack::svc("kill", "broker");  // kill -9 in the middle of the burst
   publisher.join();
   Stack::svc("start", "broker");
+  ASSERT_TRUE(burst_running) << "the burst never reached 1500 acknowledged messages";
   wait_until_login_works(p.alice, kPassword);
 
   // After the restart the broker takes new messages as before.
@@ -85,7 +96,11 @@ TEST_F(Durability, PostgresStoppedDuringABurstLosesNothing) {
   std::atomic<int> acked{0};
   BurstResult result;
   std::thread publisher([&] { result = burst(p, "pgdown", 4000, stop, acked); });
-  while (acked < 1000) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (!wait_until_acked(acked, 1000)) {
+    stop = true;
+    publisher.join();
+    FAIL() << "the burst never reached 1000 acknowledged messages";
+  }
   Stack::svc("stop", "postgres");
   const int acked_at_stop = acked;
   std::this_thread::sleep_for(std::chrono::seconds(2));

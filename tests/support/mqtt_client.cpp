@@ -61,7 +61,7 @@ void TestClient::disconnect() { client_.disconnect()->wait(); }
 int TestClient::subscribe(const std::string& filter, int qos) {
   try {
     auto tok = client_.subscribe(filter, qos);
-    tok->wait();
+    if (!tok->wait_for(std::chrono::seconds(10))) return 0x80;
     const auto codes = tok->get_subscribe_response().get_reason_codes();
     return codes.empty() ? 0 : codes[0];
   } catch (const mqtt::exception& e) {
@@ -75,7 +75,9 @@ int TestClient::publish(const std::string& topic, const std::string& payload, in
   if (!props.empty()) msg->set_properties(props);
   try {
     auto tok = client_.publish(msg);
-    tok->wait();
+    // Paho keeps a QoS 1 token pending (for redelivery) when the connection drops mid-flight,
+    // so an unbounded wait would hang a test whose broker was just killed.
+    if (!tok->wait_for(std::chrono::seconds(10))) return -1;
     return tok->get_reason_code();
   } catch (const mqtt::exception& e) {
     return e.get_reason_code() ? e.get_reason_code() : -1;

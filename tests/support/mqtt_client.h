@@ -42,7 +42,8 @@ class TestClient {
 
   // Returns the granted QoS / reason code (>= 0x80 means refused).
   int subscribe(const std::string& filter, int qos = 1);
-  // Returns the PUBACK reason code for QoS 1 (0 = success, 0x87 = not authorized, ...).
+  // Returns the PUBACK reason code for QoS 1 (0 = success, 0x87 = not authorized, ...), -1 when
+  // the connection is gone or no PUBACK came within 10 s.
   int publish(const std::string& topic, const std::string& payload, int qos = 1, bool retain = false,
               const mqtt::properties& props = {});
 
