@@ -1,0 +1,90 @@
+#include "bridge/mqtt_link.h"
+
+#include <thread>
+
+#include "bridge/log.h"
+
+namespace mqchat::bridge {
+
+using namespace std::chrono_literals;
+
+MqttLink::MqttLink(const Options& options, Handler on_request)
+    : options_(options),
+      on_request_(std::move(on_request)),
+      client_("tcp://" + options.mqtt_host + ":" + std::to_string(options.mqtt_port), options.client_id,
+              mqtt::create_options(MQTTVERSION_5)) {
+  connect_options_ = mqtt::connect_options_builder()
+                         .mqtt_version(MQTTVERSION_5)
+                         .user_name(options_.username)
+                         .password(options_.password)
+                         .clean_start(false)  // requests that arrive while we are away wait for us
+                         .properties({mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL,
+                                                     options_.session_expiry_s)})
+                         .keep_alive_interval(20s)
+                         .automatic_reconnect(500ms, 5s)
+                         .finalize();
+  client_.set_message_callback([this](mqtt::const_message_ptr m) {
+    IncomingRequest r{m->get_topic(), m->to_string(), {}, {}};
+    const auto& props = m->get_properties();
+    if (props.contains(mqtt::property::RESPONSE_TOPIC))
+      r.response_topic = mqtt::get<std::string>(props, mqtt::property::RESPONSE_TOPIC);
+    if (props.contains(mqtt::property::CORRELATION_DATA))
+      r.correlation_data = mqtt::get<std::string>(props, mqtt::property::CORRELATION_DATA);
+    on_request_(std::move(r));
+  });
+  client_.set_connected_handler([this](const std::string&) {
+    log("mqtt: connected to ", options_.mqtt_host, ":", options_.mqtt_port, " as ", options_.client_id);
+    // Not on Paho's callback thread: subscribing waits for the SUBACK.
+    std::thread([this] { subscribe_requests(); }).detach();
+  });
+  client_.set_connection_lost_handler([](const std::string& why) { log("mqtt: connection lost (", why, ")"); });
+}
+
+MqttLink::~MqttLink() {
+  try {
+    client_.disconnect()->wait_for(2s);
+  } catch (...) {
+  }
+}
+
+void MqttLink::start() {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      client_.connect(connect_options_)->wait();
+      return;
+    } catch (const mqtt::exception& e) {
+      if (attempt % 10 == 0) log("mqtt: cannot connect (", e.what(), "), retrying");
+      std::this_thread::sleep_for(500ms);
+    }
+  }
+}
+
+void MqttLink::subscribe_requests() {
+  const std::string prefix = "$share/" + options_.share_group + "/chat/+/";
+  try {
+    for (const char* request : {"history", "read", "edit", "delete"})
+      client_.subscribe(prefix + request, 1)->wait_for(5s);
+    log("mqtt: subscribed to ", prefix, "{history,read,edit,delete}");
+  } catch (const mqtt::exception& e) {
+    log("mqtt: subscribing failed (", e.what(), ")");
+  }
+}
+
+bool MqttLink::publish(const Publication& p) {
+  auto msg = mqtt::make_message(p.topic, p.payload, 1, p.retained);
+  if (!p.correlation_data.empty())
+    msg->set_properties({mqtt::property(mqtt::property::CORRELATION_DATA, p.correlation_data)});
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    try {
+      auto tok = client_.publish(msg);
+      if (tok->wait_for(5s) && tok->get_reason_code() < 0x80) return true;
+    } catch (const mqtt::exception& e) {
+      if (attempt == 0) log("mqtt: publish to ", p.topic, " failed (", e.what(), "), retrying");
+    }
+    std::this_thread::sleep_for(200ms);  // reconnecting
+  }
+  log("mqtt: gave up publishing to ", p.topic);
+  return false;
+}
+
+}  // namespace mqchat::bridge

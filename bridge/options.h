@@ -1,0 +1,30 @@
+#pragma once
+// Command line of mqchat-bridge. `./mqchat up` passes host, port, password file and DSN.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace mqchat::bridge {
+
+struct Options {
+  std::string mqtt_host = "127.0.0.1";
+  int mqtt_port = 1883;
+  std::string username = "svc:bridge";
+  std::string password;  // read from --password-file
+  std::string dsn;
+
+  // Fixed per instance, so the broker keeps the session (and queues requests) while it is down.
+  std::string client_id = "mqchat-bridge-1";
+  std::string share_group = "mqchat-bridge";  // $share/<group>/chat/+/<request>
+  int session_expiry_s = 3600;
+
+  int workers = 2;                                 // request workers; rooms are served one request at a time
+  size_t max_queued = 10000;                       // beyond this, intake waits (back-pressure on the broker)
+  std::chrono::milliseconds pending_max{3000};     // an edit/read/delete waits this long for its message
+  std::chrono::milliseconds summary_delay{150};    // coalescing window of summary recomputations
+};
+
+// Parses argv; prints help or an error and exits on bad input.
+Options parse_options(int argc, char** argv);
+
+}  // namespace mqchat::bridge

@@ -1,0 +1,75 @@
+#pragma once
+// Requests the bridge serves (chat/<room>/{history,read,edit,delete}), parsed and checked without
+// touching the broker or the database, and the JSON it answers with.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "common/message.h"
+
+namespace mqchat::bridge {
+
+enum class RequestKind { History, Read, Edit, Delete };
+std::string_view kind_name(RequestKind k);
+
+constexpr int kDefaultHistoryLimit = 50;
+constexpr int kMaxHistoryLimit = 200;
+constexpr size_t kMaxRequestIdChars = 128;
+
+struct Request {
+  RequestKind kind = RequestKind::History;
+  std::string topic;      // chat/<room>/<kind>, as published
+  std::string room;       // canonical room name
+  std::string requester;  // stamped by the broker plugin from the authenticated connection
+  std::optional<std::string> request_id;
+
+  // history
+  std::optional<std::string> before, after;  // canonical lowercase UUIDs
+  int limit = kDefaultHistoryLimit;
+
+  // read: exactly one of message_id / up_to (target holds it; up_to says which)
+  // edit / delete: target is "id"
+  std::string target;
+  bool up_to = false;
+  std::string content;  // edit
+
+  // MQTT 5 request/response: where to answer (already checked to be under users/<requester>/)
+  std::string response_topic;
+  std::string correlation_data;
+};
+
+struct RequestError {
+  // Empty when the request cannot be attributed to anyone (no stamped requester): it is then only
+  // logged, never answered, since answering would need to trust the payload.
+  std::string requester;
+  std::string topic;
+  std::optional<std::string> request_id;
+  std::string code;
+  std::string reason;
+  std::string response_topic;  // only if it was acceptable
+  std::string correlation_data;
+};
+
+using ParsedRequest = std::variant<Request, RequestError>;
+
+// `topic` as delivered, `payload` as the plugin forwarded it (JSON object with "requester"),
+// `response_topic`/`correlation_data` from the MQTT 5 properties (empty when absent).
+ParsedRequest parse_request(std::string_view topic, std::string_view payload, std::string_view response_topic,
+                            std::string_view correlation_data, const MessageLimits& limits = {});
+
+// A response topic a requester may ask for: users/<requester>/<something>, no wildcards.
+bool is_allowed_response_topic(std::string_view topic, std::string_view requester);
+
+// {"topic","request_id"?,"code","reason"} for users/<me>/errors.
+std::string error_json(const RequestError& e);
+
+// Builds the error for a request that was understood but refused.
+RequestError refuse(const Request& r, std::string code, std::string reason);
+
+// Events on chat/<room>/events.
+std::string read_event_json(std::string_view reader, std::string_view id, bool up_to, std::string_view read_at);
+std::string edited_event_json(std::string_view id, std::string_view content, std::string_view edited_at);
+std::string deleted_event_json(std::string_view id, std::string_view deleted_at);
+
+}  // namespace mqchat::bridge

@@ -1,0 +1,98 @@
+#include "bridge/request_handler.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/room.h"
+#include "common/uuid.h"
+
+namespace mqchat::bridge {
+
+namespace {
+
+using nlohmann::json;
+
+Outcome refused(const Request& r, std::string code, std::string reason) {
+  Outcome o;
+  o.publications.push_back(error_publication(refuse(r, std::move(code), std::move(reason))));
+  return o;
+}
+
+Outcome not_found(const Request& r) {
+  Outcome o;
+  o.status = Outcome::Status::NotYetStored;
+  o.publications.push_back(
+      error_publication(refuse(r, "not_found", "no message " + r.target + " in " + r.room)));
+  return o;
+}
+
+Outcome event(const Request& r, std::string payload) {
+  Outcome o;
+  o.publications.push_back({chat_topic(r.room, ChatChannel::Events), std::move(payload), false, {}});
+  return o;
+}
+
+Outcome history(const Request& r, pqxx::work& tx) {
+  const auto page = json::parse(
+      tx.exec_params1("select mqchat_history($1, $2, $3::uuid, $4::uuid, $5)::text", r.room, r.requester,
+                      r.before, r.after, r.limit)[0]
+          .as<std::string>());
+  json reply{{"room", r.room}, {"request_id", r.request_id ? json(*r.request_id) : json(nullptr)},
+             {"messages", page["messages"]}, {"has_more", page["has_more"]}};
+  Outcome o;
+  o.publications.push_back({r.response_topic.empty() ? user_topic(r.requester, "history") : r.response_topic,
+                            reply.dump(), false, r.correlation_data});
+  return o;
+}
+
+Outcome read(const Request& r, pqxx::work& tx) {
+  std::optional<std::string> one, up_to;
+  (r.up_to ? up_to : one) = r.target;
+  const auto res = json::parse(tx.exec_params1("select mqchat_mark_read($1, $2, $3::uuid, $4::uuid)::text", r.room,
+                                               r.requester, one, up_to)[0]
+                                   .as<std::string>());
+  if (res["status"] != "ok") return not_found(r);
+  return event(r, read_event_json(r.requester, r.target, r.up_to, res["read_at"].get<std::string>()));
+}
+
+Outcome change(const Request& r, pqxx::work& tx) {
+  const bool is_edit = r.kind == RequestKind::Edit;
+  const std::optional<std::string> content = is_edit ? std::optional<std::string>(r.content) : std::nullopt;
+  const auto res = json::parse(tx.exec_params1("select mqchat_change_message($1, $2, $3::uuid, $4)::text", r.room,
+                                               r.requester, r.target, content)[0]
+                                   .as<std::string>());
+  const std::string status = res["status"];
+  if (status == "not_found") return not_found(r);
+  if (status == "forbidden")
+    return refused(r, "forbidden", std::string("you can only ") + (is_edit ? "edit" : "delete") + " your own messages");
+  if (status == "deleted") return refused(r, "deleted", "message " + r.target + " was deleted");
+  if (is_edit) return event(r, edited_event_json(r.target, r.content, res["edited_at"].get<std::string>()));
+  return event(r, deleted_event_json(r.target, res["deleted_at"].get<std::string>()));
+}
+
+}  // namespace
+
+Publication error_publication(const RequestError& e) {
+  return {user_topic(e.requester, "errors"), error_json(e), false, {}};
+}
+
+Outcome handle_request(const Request& r, pqxx::work& tx) {
+  switch (r.kind) {
+    case RequestKind::History: return history(r, tx);
+    case RequestKind::Read: return read(r, tx);
+    case RequestKind::Edit:
+    case RequestKind::Delete: return change(r, tx);
+  }
+  return {};
+}
+
+bool is_recent_message_id(const std::string& id, std::chrono::milliseconds window) {
+  const auto u = parse_uuid(id);
+  if (!u || ((*u)[6] >> 4) != 7) return false;
+  int64_t ms = 0;
+  for (int i = 0; i < 6; ++i) ms = (ms << 8) | (*u)[static_cast<size_t>(i)];
+  const int64_t now_ms = now_unix_us() / 1000;
+  return ms <= now_ms + 1000 && now_ms - ms <= window.count();
+}
+
+}  // namespace mqchat::bridge

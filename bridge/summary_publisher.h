@@ -1,0 +1,45 @@
+#pragma once
+// The leader's work: retained conversation summaries and the live fan-out of messages sent
+// through the SQL API. Exactly one bridge instance leads (a Postgres advisory lock held by its
+// listening connection); the others wait and take over when the leader's connection goes away.
+//
+// Every change to a room arrives as a NOTIFY on mqchat_rooms (the shipper's batches, receipts,
+// edits, deletions, SQL sends). Both participants are marked stale; stale users are recomputed
+// together, at most once per `summary_delay`, in one set-based query — a burst of 10,000 messages
+// costs a handful of recomputations, not 10,000.
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "bridge/coalescer.h"
+#include "bridge/mqtt_link.h"
+#include "bridge/options.h"
+
+#include <pqxx/pqxx>
+
+namespace mqchat::bridge {
+
+class SummaryPublisher {
+ public:
+  SummaryPublisher(const Options& options, MqttLink*& link);
+  ~SummaryPublisher();
+  void start();
+
+ private:
+  void run();
+  void lead(pqxx::connection& conn);
+  void mark_room(const std::string& room);
+  void mark_everyone(pqxx::connection& conn);
+  bool fan_out_sql_messages(pqxx::connection& conn);  // false when publishing failed
+  void publish_due_summaries(pqxx::connection& conn);
+
+  const Options& options_;
+  MqttLink*& link_;
+  Coalescer stale_;
+  bool fanout_due_ = true;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace mqchat::bridge
