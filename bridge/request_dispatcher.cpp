@@ -1,8 +1,8 @@
 #include "bridge/request_dispatcher.h"
 
-#include "bridge/database.h"
 #include "bridge/log.h"
 #include "bridge/request_handler.h"
+#include "common/room.h"
 
 namespace mqchat::bridge {
 
@@ -24,18 +24,28 @@ void RequestDispatcher::start() {
 
 void RequestDispatcher::submit(IncomingRequest in) {
   auto parsed = parse_request(in.topic, in.payload, in.response_topic, in.correlation_data);
-  if (auto* err = std::get_if<RequestError>(&parsed)) {
-    log("refused ", in.topic, ": ", err->code, " (", err->reason, ")");
-    // Without a stamped requester nobody can be told (answering would trust the payload).
-    if (!err->requester.empty()) link_->publish(error_publication(*err));
-    return;
-  }
-  auto& request = std::get<Request>(parsed);
-  const std::string room = request.room;
+  const auto topic = parse_chat_topic(in.topic);
+  const std::string room = topic ? std::string(topic->room_name) : std::string();
   std::unique_lock<std::mutex> lock(mu_);
   space_cv_.wait(lock, [this] { return stop_ || queue_.size() < options_.max_queued; });
-  queue_.push(room, Item{std::move(request), Clock::now() + options_.pending_max});
+  queue_.push(room, Item{std::move(parsed), Clock::now() + options_.pending_max});
   ready_cv_.notify_one();
+}
+
+void RequestDispatcher::serve(const Request& request, Clock::time_point give_up_at, bool& retry, Database& db) {
+  Outcome outcome;
+  try {
+    outcome = db.run([&](pqxx::work& tx) { return handle_request(request, tx); }, stop_);
+  } catch (const std::exception& e) {
+    log("request ", request.topic, " failed: ", e.what());
+    outcome.publications = {error_publication(refuse(request, "internal", "the request failed; try again"))};
+  }
+  retry = outcome.status == Outcome::Status::NotYetStored && Clock::now() < give_up_at &&
+          is_recent_message_id(request.target, options_.pending_max + std::chrono::seconds(2));
+  if (retry) return;
+  for (const auto& p : outcome.publications) link_->publish(p);
+  log(kind_name(request.kind), " ", request.room, " by ", request.requester,
+      outcome.status == Outcome::Status::Done ? "" : ": not found");
 }
 
 void RequestDispatcher::work(int index) {
@@ -51,19 +61,14 @@ void RequestDispatcher::work(int index) {
     Item item = queue_.head(*room);
     lock.unlock();
 
-    Outcome outcome;
-    try {
-      outcome = db.run([&](pqxx::work& tx) { return handle_request(item.request, tx); }, stop_);
-    } catch (const std::exception& e) {
-      log("request ", item.request.topic, " failed: ", e.what());
-      outcome.publications = {error_publication(refuse(item.request, "internal", "the request failed; try again"))};
-    }
-    const bool retry = outcome.status == Outcome::Status::NotYetStored && Clock::now() < item.give_up_at &&
-                       is_recent_message_id(item.request.target, options_.pending_max + std::chrono::seconds(2));
-    if (!retry) {
-      for (const auto& p : outcome.publications) link_->publish(p);
-      log(kind_name(item.request.kind), " ", item.request.room, " by ", item.request.requester,
-          outcome.status == Outcome::Status::Done ? "" : ": not found");
+    bool retry = false;
+    if (const auto* request = std::get_if<Request>(&item.parsed)) {
+      serve(*request, item.give_up_at, retry, db);
+    } else {
+      const auto& err = std::get<RequestError>(item.parsed);
+      log("refused ", err.topic, ": ", err.code, " (", err.reason, ")");
+      // Without a stamped requester nobody can be told (answering would trust the payload).
+      if (!err.requester.empty()) link_->publish(error_publication(err));
     }
 
     lock.lock();

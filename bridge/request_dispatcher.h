@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "bridge/database.h"
 #include "bridge/mqtt_link.h"
 #include "bridge/options.h"
 #include "bridge/request.h"
@@ -27,9 +28,10 @@ class RequestDispatcher {
 
  private:
   struct Item {
-    Request request;
+    ParsedRequest parsed;  // a refusal is answered by a worker too: never publish on Paho's thread
     RoomQueue<Item>::Clock::time_point give_up_at;
   };
+  void serve(const Request& request, RoomQueue<Item>::Clock::time_point give_up_at, bool& retry, Database& db);
   void work(int index);
 
   const Options& options_;

@@ -1,0 +1,370 @@
+// The bridge against the real stack: history, receipts, edits, deletions, summaries, SQL fan-out,
+// the offline story end to end, attacks, and a bridge killed mid-traffic.
+#include <set>
+#include <thread>
+
+#include "common/room.h"
+#include "tests/integration/fixtures.h"
+
+namespace mqchat::test {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string topic(const std::string& room, const std::string& channel) { return "chat/" + room + "/" + channel; }
+
+// A participant connected and listening to the room and to users/<me>/#.
+struct Person {
+  Person(const std::string& name, const std::string& room) : client(name, kPassword), room(room) {
+    client.connect();
+    EXPECT_LT(client.subscribe("chat/" + room + "/#"), 0x80);
+    EXPECT_LT(client.subscribe("users/" + name + "/#"), 0x80);
+  }
+  // Sends and returns the stored message (from the echo) once it is in Postgres.
+  json send(const std::string& text) {
+    EXPECT_EQ(client.publish(topic(room, "messages"), text), 0);
+    auto echo = client.wait_message(topic(room, "messages"));
+    EXPECT_TRUE(echo);
+    if (!echo) return json();
+    json m = json::parse(echo->payload);
+    wait_for_value("select count(*) from messages where id = '" + m["id"].get<std::string>() + "'", "1", 5s);
+    return m;
+  }
+  json request(const std::string& channel, json body, const std::string& reply_leaf) {
+    if (body.is_null()) body = json::object();  // `{}` in a call makes a JSON null
+    EXPECT_EQ(client.publish(topic(room, channel), body.dump()), 0);
+    auto reply = client.wait_message("users/" + client.username() + "/" + reply_leaf, 5s);
+    EXPECT_TRUE(reply) << "no reply on users/" << client.username() << "/" << reply_leaf << " to " << body;
+    return reply ? json::parse(reply->payload) : json();
+  }
+  json history(json body) { return request("history", std::move(body), "history"); }
+  json event(std::chrono::milliseconds timeout = 5s) {
+    auto e = client.wait_message(topic(room, "events"), timeout);
+    return e ? json::parse(e->payload) : json();
+  }
+  // The latest retained summary that satisfies `ok`, waiting up to `timeout`.
+  json summary_where(const std::function<bool(const json&)>& ok, std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    json last;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto s = client.wait_message("users/" + client.username() + "/conversations", 200ms);
+      if (!s) continue;
+      last = json::parse(s->payload);
+      if (ok(last)) return last;
+    }
+    return last;
+  }
+  TestClient client;
+  std::string room;
+};
+
+json find_room(const json& summary, const std::string& room) {
+  for (const auto& c : summary)
+    if (c["room"] == room) return c;
+  return json();
+}
+
+}  // namespace
+
+class Bridge : public StackTest {
+ protected:
+  void SetUp() override {
+    StackTest::SetUp();
+    if (IsSkipped()) return;
+    p_ = make_pair_of_users();
+  }
+  Pair p_;
+};
+
+TEST_F(Bridge, TheOfflineStoryEndToEnd) {
+  {
+    Person alice(p_.alice, p_.room);
+    for (int i = 0; i < 120; ++i)
+      ASSERT_EQ(alice.client.publish(topic(p_.room, "messages"), "missed " + std::to_string(i)), 0);
+  }
+  // Bob was offline; he connects with a clean session and reads his retained summary.
+  Person bob(p_.bob, p_.room);
+  const json summary = bob.summary_where([&](const json& s) { return find_room(s, p_.room)["unread_count"] == 120; });
+  const json entry = find_room(summary, p_.room);
+  ASSERT_EQ(entry["unread_count"], 120) << summary;
+  EXPECT_EQ(entry["with"], p_.alice);
+  EXPECT_EQ(entry["last_message"]["content"], "missed 119");
+
+  // Pages back: 50 + 50 + 20, oldest first within a page, no gap, no duplicate.
+  std::vector<std::string> contents;
+  std::set<std::string> ids;
+  json page = bob.history({{"request_id", "p1"}});
+  EXPECT_EQ(page["request_id"], "p1");
+  EXPECT_EQ(page["room"], p_.room);
+  std::vector<size_t> sizes;
+  for (int n = 0; n < 3; ++n) {
+    sizes.push_back(page["messages"].size());
+    std::vector<std::string> batch;
+    for (const auto& m : page["messages"]) {
+      batch.push_back(m["content"]);
+      EXPECT_TRUE(ids.insert(m["id"].get<std::string>()).second) << "duplicate " << m;
+      EXPECT_TRUE(m["read_at"].is_null());
+      EXPECT_EQ(m["is_edited"], false);
+    }
+    contents.insert(contents.begin(), batch.begin(), batch.end());
+    if (!page["has_more"].get<bool>()) break;
+    page = bob.history({{"before", page["messages"][0]["id"]}});
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{50, 50, 20}));
+  EXPECT_FALSE(page["has_more"].get<bool>());
+  ASSERT_EQ(contents.size(), 120u);
+  for (int i = 0; i < 120; ++i) EXPECT_EQ(contents[static_cast<size_t>(i)], "missed " + std::to_string(i));
+
+  // Bob marks everything read; alice (back online) gets the receipt; bob's unread count drops to 0.
+  Person alice(p_.alice, p_.room);
+  const std::string last_id = *ids.rbegin();
+  ASSERT_EQ(bob.client.publish(topic(p_.room, "read"), json{{"up_to", last_id}}.dump()), 0);
+  const auto receipt = alice.client.wait_message(topic(p_.room, "events"));
+  ASSERT_TRUE(receipt);
+  const json r = json::parse(receipt->payload);
+  EXPECT_EQ(r["event"], "read");
+  EXPECT_EQ(r["reader"], p_.bob);
+  EXPECT_EQ(r["up_to"], last_id);
+  EXPECT_EQ(r["read_at"].get<std::string>().size(), 27u);
+  EXPECT_EQ(find_room(bob.summary_where([&](const json& s) { return find_room(s, p_.room)["unread_count"] == 0; }),
+                      p_.room)["unread_count"],
+            0);
+  EXPECT_EQ(query_value("select count(*) from message_read_status s join messages m on m.id = s.message_id "
+                        "where m.conversation_id = mqchat_conversation_id('" + p_.room + "')"),
+            "120");
+  // Alice's history now shows her messages as read.
+  EXPECT_FALSE(alice.history({{"limit", 1}})["messages"][0]["read_at"].is_null());
+}
+
+TEST_F(Bridge, HistoryPagesForwardAndAnswersOnTheResponseTopicWithCorrelationData) {
+  Person alice(p_.alice, p_.room);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(alice.send("m" + std::to_string(i))["id"]);
+  json page = alice.history({{"after", ids[1]}, {"limit", 2}});
+  ASSERT_EQ(page["messages"].size(), 2u);
+  EXPECT_EQ(page["messages"][0]["content"], "m2");
+  EXPECT_EQ(page["messages"][1]["content"], "m3");
+  EXPECT_TRUE(page["has_more"].get<bool>());
+
+  mqtt::properties props{mqtt::property(mqtt::property::RESPONSE_TOPIC, "users/" + p_.alice + "/rpc/7"),
+                         mqtt::property(mqtt::property::CORRELATION_DATA, std::string("corr-7"))};
+  ASSERT_EQ(alice.client.publish(topic(p_.room, "history"), R"({"limit":1})", 1, false, props), 0);
+  const auto reply = alice.client.wait_message("users/" + p_.alice + "/rpc/7");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(json::parse(reply->payload)["messages"][0]["content"], "m4");
+  ASSERT_TRUE(reply->properties.contains(mqtt::property::CORRELATION_DATA));
+  EXPECT_EQ(mqtt::get<std::string>(reply->properties, mqtt::property::CORRELATION_DATA), "corr-7");
+}
+
+TEST_F(Bridge, EditsAndDeletesOwnMessagesOnly) {
+  Person alice(p_.alice, p_.room);
+  Person bob(p_.bob, p_.room);
+  const std::string id = alice.send("helo")["id"];
+  bob.client.collect(topic(p_.room, "messages"), 100ms);
+
+  ASSERT_EQ(alice.client.publish(topic(p_.room, "edit"), json{{"id", id}, {"content", "hello"}}.dump()), 0);
+  json e = bob.event();
+  EXPECT_EQ(e["event"], "edited");
+  EXPECT_EQ(e["id"], id);
+  EXPECT_EQ(e["content"], "hello");
+  EXPECT_EQ(e["edited_at"].get<std::string>().size(), 27u);
+
+  // Same validation as new messages.
+  json err = alice.request("edit", {{"id", id}, {"content", std::string(4001, 'x')}, {"request_id", "e1"}}, "errors");
+  EXPECT_EQ(err["code"], "too_long");
+  EXPECT_EQ(err["request_id"], "e1");
+  // Bob may not edit or delete alice's message.
+  err = bob.request("edit", {{"id", id}, {"content", "pwned"}}, "errors");
+  EXPECT_EQ(err["code"], "forbidden");
+  err = bob.request("delete", {{"id", id}}, "errors");
+  EXPECT_EQ(err["code"], "forbidden");
+  EXPECT_EQ(query_value("select content || '|' || is_edited || '|' || (deleted_at is null) from messages where id = '" +
+                        id + "'"),
+            "hello|true|true");
+
+  ASSERT_EQ(alice.client.publish(topic(p_.room, "delete"), json{{"id", id}}.dump()), 0);
+  e = bob.event();
+  EXPECT_EQ(e["event"], "deleted");
+  EXPECT_EQ(e["id"], id);
+  const json page = bob.history({});
+  ASSERT_EQ(page["messages"].size(), 1u);
+  EXPECT_TRUE(page["messages"][0]["content"].is_null()) << "a deleted message's content is not served";
+  EXPECT_EQ(page["messages"][0]["deleted"], true);
+  err = alice.request("edit", {{"id", id}, {"content", "again"}}, "errors");
+  EXPECT_EQ(err["code"], "deleted");
+}
+
+TEST_F(Bridge, ReadEditDeleteRightAfterSendingAreNotRefused) {
+  // The message is acknowledged (and echoed) before the shipper has committed it to Postgres; the
+  // requests that follow at once must wait for it rather than fail.
+  Person alice(p_.alice, p_.room);
+  Person bob(p_.bob, p_.room);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(alice.client.publish(topic(p_.room, "messages"), "quick " + std::to_string(i)), 0);
+    const auto echo = bob.client.wait_message(topic(p_.room, "messages"));
+    ASSERT_TRUE(echo);
+    const std::string id = json::parse(echo->payload)["id"];
+    ASSERT_EQ(bob.client.publish(topic(p_.room, "read"), json{{"message_id", id}}.dump()), 0);
+    ASSERT_EQ(alice.client.publish(topic(p_.room, "edit"), json{{"id", id}, {"content", "edited"}}.dump()), 0);
+    ASSERT_EQ(alice.client.publish(topic(p_.room, "delete"), json{{"id", id}}.dump()), 0);
+    std::vector<std::string> kinds;
+    for (int k = 0; k < 3; ++k) kinds.push_back(alice.event()["event"].get<std::string>());
+    EXPECT_EQ(kinds, (std::vector<std::string>{"read", "edited", "deleted"})) << "message " << i;
+  }
+  EXPECT_TRUE(alice.client.collect("users/" + p_.alice + "/errors", 200ms).empty());
+  EXPECT_EQ(query_value("select count(*) from messages where deleted_at is not null and is_edited and "
+                        "conversation_id = mqchat_conversation_id('" + p_.room + "')"),
+            "20");
+}
+
+TEST_F(Bridge, AMessageThatNeverArrivesIsRefusedAfterAShortWait) {
+  Person alice(p_.alice, p_.room);
+  alice.send("exists");
+  // A well-formed, recent UUIDv7 that is no message.
+  const std::string ghost = query_value("select uuidv7()");
+  const auto t0 = std::chrono::steady_clock::now();
+  const json err = alice.request("edit", {{"id", ghost}, {"content", "x"}}, "errors");
+  EXPECT_EQ(err["code"], "not_found");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 6s);
+}
+
+TEST_F(Bridge, SummariesAreRetainedCurrentAndCoalesced) {
+  Person alice(p_.alice, p_.room);
+  Person bob(p_.bob, p_.room);
+  const auto t0 = std::chrono::steady_clock::now();
+  alice.send("first");
+  json s = bob.summary_where([&](const json& s) { return find_room(s, p_.room)["unread_count"] == 1; });
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms) << "summary within 500 ms of the message (+ slack)";
+  EXPECT_EQ(find_room(s, p_.room)["last_message"]["content"], "first");
+
+  // A burst of 2000 messages: the summary follows, recomputed a handful of times, not 2000.
+  bob.client.collect("users/" + p_.bob + "/conversations", 300ms);
+  for (int i = 0; i < 2000; ++i)
+    ASSERT_EQ(alice.client.publish(topic(p_.room, "messages"), "burst " + std::to_string(i)), 0);
+  int updates = 0;
+  json last;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto m = bob.client.wait_message("users/" + p_.bob + "/conversations", 500ms);
+    if (!m) continue;
+    ++updates;
+    last = json::parse(m->payload);
+    if (find_room(last, p_.room)["unread_count"] == 2001) break;
+  }
+  EXPECT_EQ(find_room(last, p_.room)["unread_count"], 2001);
+  EXPECT_EQ(find_room(last, p_.room)["last_message"]["content"], "burst 1999");
+  EXPECT_LT(updates, 200) << "summary updates were not coalesced";
+  std::cerr << "[summaries] 2000 messages -> " << updates << " summary updates\n";
+
+  // A late subscriber gets the retained summary at once.
+  TestClient late(p_.bob, kPassword);
+  late.connect();
+  late.subscribe("users/" + p_.bob + "/conversations");
+  const auto retained = late.wait_message("users/" + p_.bob + "/conversations", 2s);
+  ASSERT_TRUE(retained);
+  EXPECT_TRUE(retained->retained);
+}
+
+TEST_F(Bridge, MessagesSentThroughSqlArePublishedLiveExactlyOnce) {
+  Person bob(p_.bob, p_.room);
+  auto db = connect_db();
+  pqxx::work tx(*db);
+  tx.exec("select set_config('mqchat.user_id', (select id::text from profiles where username = '" + p_.alice +
+          "'), true)");
+  const json sent = json::parse(
+      tx.exec1("select send_message('" + p_.bob + "', 'from a web backend', 'text', '{}', 'web-1')::text")[0]
+          .as<std::string>());
+  const auto t0 = std::chrono::steady_clock::now();
+  tx.commit();
+  const auto got = bob.client.wait_message(topic(p_.room, "messages"), 3s);
+  ASSERT_TRUE(got);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  const json m = json::parse(got->payload);
+  EXPECT_EQ(m["id"], sent["id"]);
+  EXPECT_EQ(m["sender"], p_.alice);
+  EXPECT_EQ(m["content"], "from a web backend");
+  EXPECT_EQ(m["client_id"], "web-1");
+  // Exactly once; and messages that came in over MQTT are not published a second time.
+  EXPECT_TRUE(bob.client.collect(topic(p_.room, "messages"), 1500ms).empty());
+  Person alice(p_.alice, p_.room);
+  alice.send("over mqtt");
+  EXPECT_EQ(bob.client.collect(topic(p_.room, "messages"), 1500ms).size(), 1u);
+  EXPECT_EQ(query_value("select count(*) from sql_fanout_queue"), "0");
+}
+
+TEST_F(Bridge, AttacksAreRefused) {
+  Person alice(p_.alice, p_.room);
+  const std::string id = alice.send("private")["id"];
+  const std::string mallory = unique_username("mallory");
+  create_user(mallory, kPassword);
+  wait_until_login_works(mallory, kPassword);
+  TestClient m(mallory, kPassword);
+  m.connect();
+  m.subscribe("users/" + mallory + "/#");
+  // Another room's requests: the plugin refuses the publish; nothing comes back.
+  for (const char* channel : {"history", "read", "edit", "delete"})
+    EXPECT_EQ(m.publish(topic(p_.room, channel), json{{"id", id}, {"up_to", id}, {"content", "x"}}.dump()), 0x87)
+        << channel;
+  // A room of mallory's own with alice, naming alice's message of the other room: not found there.
+  const auto own_room = *make_room(mallory, p_.alice);
+  ASSERT_EQ(m.publish(topic(own_room, "messages"), "hi alice"), 0);
+  ASSERT_EQ(m.publish(topic(own_room, "delete"), json{{"id", id}, {"request_id", "x1"}}.dump()), 0);
+  auto err = m.wait_message("users/" + mallory + "/errors", 8s);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(json::parse(err->payload)["code"], "not_found");
+  ASSERT_EQ(m.publish(topic(own_room, "read"), json{{"up_to", id}}.dump()), 0);
+  err = m.wait_message("users/" + mallory + "/errors", 8s);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(json::parse(err->payload)["code"], "not_found");
+  // A forged requester in the payload is overwritten: the answer goes to the real requester.
+  ASSERT_EQ(m.publish(topic(own_room, "history"), json{{"requester", p_.alice}, {"request_id", "f"}}.dump()), 0);
+  const auto reply = m.wait_message("users/" + mallory + "/history");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(json::parse(reply->payload)["request_id"], "f");
+  EXPECT_TRUE(alice.client.collect("users/" + p_.alice + "/history", 300ms).empty());
+  // A response topic under another user is refused, and nothing is published there.
+  mqtt::properties props{mqtt::property(mqtt::property::RESPONSE_TOPIC, "users/" + p_.alice + "/history")};
+  ASSERT_EQ(m.publish(topic(own_room, "history"), "{}", 1, false, props), 0);
+  err = m.wait_message("users/" + mallory + "/errors");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(json::parse(err->payload)["code"], "bad_response_topic");
+  EXPECT_TRUE(alice.client.collect("users/" + p_.alice + "/history", 300ms).empty());
+  EXPECT_EQ(query_value("select content || '|' || (deleted_at is null) from messages where id = '" + id + "'"),
+            "private|true");
+}
+
+TEST_F(Bridge, KilledAndRestartedMidTrafficLosesNoRequestAndRepeatsNoEffect) {
+  Person alice(p_.alice, p_.room);
+  Person bob(p_.bob, p_.room);
+  const std::string id = alice.send("to be edited")["id"];
+  ASSERT_FALSE(alice.history({})["messages"].empty());
+
+  Stack::svc("kill", "bridge");
+  // Requests made while no bridge runs wait in its persistent session.
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(alice.client.publish(topic(p_.room, "history"), json{{"request_id", "while-down-" + std::to_string(i)}}.dump()),
+              0);
+  ASSERT_EQ(alice.client.publish(topic(p_.room, "edit"), json{{"id", id}, {"content", "edited while down"}}.dump()), 0);
+  std::this_thread::sleep_for(500ms);
+  Stack::svc("start", "bridge");
+
+  std::set<std::string> answered;
+  for (int i = 0; i < 3; ++i) {
+    const auto r = alice.client.wait_message("users/" + p_.alice + "/history", 10s);
+    ASSERT_TRUE(r) << "a request made while the bridge was down was lost";
+    answered.insert(json::parse(r->payload)["request_id"].get<std::string>());
+  }
+  EXPECT_EQ(answered, (std::set<std::string>{"while-down-0", "while-down-1", "while-down-2"}));
+  const json e = bob.event(10s);
+  EXPECT_EQ(e["event"], "edited");
+  EXPECT_EQ(e["content"], "edited while down");
+  // No duplicate side effect: one edit event, one stored edit.
+  EXPECT_TRUE(bob.client.collect(topic(p_.room, "events"), 1s).empty());
+  EXPECT_EQ(query_value("select content from messages where id = '" + id + "'"), "edited while down");
+  // And it serves new requests as before.
+  EXPECT_EQ(alice.history({{"limit", 1}})["messages"][0]["content"], "edited while down");
+}
+
+}  // namespace mqchat::test
