@@ -1,0 +1,129 @@
+// The browser page end to end: alice and bob in two headless Chromium contexts chat through the
+// real stack (Mosquitto's WebSocket listener serves the page; plugin, bridge, Postgres behind it).
+// Screenshots go to $MQCHAT_ARTIFACTS_DIR. Exit 77 (skipped) outside `./mqchat test`.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(`${process.cwd()}/`);  // run from client-demo/web (its node_modules)
+const { chromium } = require('playwright-core');
+
+const { MQCHAT_WS_PORT: wsPort, MQCHAT_CLI: cli } = process.env;
+if (!wsPort || !cli) { console.error('needs the stack of ./mqchat test'); process.exit(77); }
+const artifacts = process.env.MQCHAT_ARTIFACTS_DIR || '/tmp/mqchat-artifacts';
+mkdirSync(artifacts, { recursive: true });
+const url = `http://127.0.0.1:${wsPort}/`;
+const suffix = Date.now().toString(36);
+const alice = `alice-w${suffix}`, bob = `bob-w${suffix}`, password = 'correct horse';
+for (const user of [alice, bob]) execFileSync(cli, ['user', 'add', user, '--password', password], { stdio: 'inherit' });
+
+const step = (name) => console.log(`--- ${name}`);
+const timeout = 15000;
+
+async function login(page, user) {
+  await page.goto(url);
+  // New users become known to the broker within ~2 s: retry a refused login for a while.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await page.fill('#login-user', user);
+    await page.fill('#login-password', password);
+    await page.click('#login-button');
+    const outcome = await Promise.race([
+      page.waitForSelector('#app-view:not([hidden])', { timeout }).then(() => 'in'),
+      page.waitForSelector('#login-error:not([hidden])', { timeout }).then(() => 'refused'),
+    ]);
+    if (outcome === 'in') return;
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`${user} cannot log in`);
+}
+
+async function shot(page, name) { await page.screenshot({ path: `${artifacts}/${name}.png`, fullPage: true }); }
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+let failed = false;
+try {
+  const a = await (await browser.newContext()).newPage();
+  const b = await (await browser.newContext()).newPage();
+  a.on('dialog', (d) => d.accept());
+
+  step('wrong password is refused with a clear message');
+  await a.goto(url);
+  await a.fill('#login-user', alice);
+  await a.fill('#login-password', 'wrong');
+  await a.click('#login-button');
+  await a.waitForSelector('#login-error:not([hidden])', { timeout });
+  await shot(a, '01-login-refused');
+
+  step('both sign in; alice starts a conversation with bob and sends');
+  await login(a, alice);
+  await login(b, bob);
+  await a.waitForSelector('#conversations .empty', { timeout });
+  await a.fill('#new-chat-user', bob);
+  await a.click('#new-chat button');
+  await a.waitForSelector(`text=No messages yet. Say hello to ${bob}!`, { timeout });
+  await a.fill('#composer-input', 'hello bob, from the browser');
+  await a.press('#composer-input', 'Enter');
+  await a.waitForSelector('.message.mine:not(.pending) >> text=hello bob, from the browser', { timeout });
+  await a.waitForSelector('.message.mine .receipt:not(.read)', { timeout });
+  await shot(a, '02-alice-sent');
+
+  step('bob sees the unread badge, opens the conversation; alice sees it read');
+  await b.waitForSelector(`#conversations li[data-room] .badge >> text=1`, { timeout });
+  await shot(b, '03-bob-unread-badge');
+  await b.click(`#conversations li[data-room] >> text=${alice}`);
+  await b.waitForSelector('.message.theirs >> text=hello bob, from the browser', { timeout });
+  await a.waitForSelector('.message.mine .receipt.read', { timeout });
+  await a.waitForSelector('#peer-dot.online', { timeout });
+
+  step('typing shows on the other side');
+  await b.type('#composer-input', 'hi');
+  await a.waitForSelector('#typing:not([hidden])', { timeout });
+  await b.fill('#composer-input', '');
+
+  step('alice edits her message; bob sees the new text and the edited mark');
+  await a.hover('.message.mine');
+  await a.click('.message.mine .action >> text=Edit');
+  await a.fill('.edit-box', 'hello bob, edited');
+  await a.press('.edit-box', 'Enter');
+  await b.waitForSelector('.message.theirs >> text=hello bob, edited', { timeout });
+  await b.waitForSelector('.message.theirs .edited', { timeout });
+  await shot(b, '04-bob-sees-edit');
+
+  step('bob goes offline; alice sends three messages; bob comes back and catches up');
+  await b.context().close();
+  for (const text of ['while you were away 1', 'while you were away 2', 'while you were away 3']) {
+    await a.fill('#composer-input', text);
+    await a.press('#composer-input', 'Enter');
+    await a.waitForSelector(`.message.mine:not(.pending) >> text=${text}`, { timeout });
+  }
+  await a.waitForSelector(`#peer-dot:not(.online)`, { timeout });
+  const b2 = await (await browser.newContext()).newPage();
+  await login(b2, bob);
+  await b2.waitForSelector(`#conversations li[data-room] .badge >> text=3`, { timeout });
+  await shot(b2, '05-bob-back-unread-3');
+  await b2.click(`#conversations li[data-room] >> text=${alice}`);
+  for (const n of [1, 2, 3]) await b2.waitForSelector(`.message.theirs >> text=while you were away ${n}`, { timeout });
+  await b2.waitForSelector('.message.theirs .edited', { timeout });  // the edit survived in history
+  await shot(b2, '06-bob-caught-up');
+
+  step('alice deletes a message; bob sees it deleted');
+  const last = a.locator('.message.mine', { hasText: 'while you were away 3' });
+  await last.hover();
+  await last.locator('.action >> text=Delete').click();
+  await b2.waitForSelector('.message.theirs .content.deleted', { timeout });
+  await shot(b2, '07-bob-sees-delete');
+
+  step('the composer takes at most 4000 characters');
+  await a.fill('#composer-input', 'x'.repeat(4001));
+  const length = await a.$eval('#composer-input', (el) => el.value.length);
+  if (length !== 4000) throw new Error(`composer accepted ${length} characters`);
+  console.log('web end-to-end: passed');
+} catch (err) {
+  failed = true;
+  console.error(`web end-to-end: FAILED: ${err.stack || err}`);
+  for (const [i, ctx] of browser.contexts().entries())
+    for (const page of ctx.pages()) await page.screenshot({ path: `${artifacts}/failure-${i}.png` }).catch(() => {});
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
