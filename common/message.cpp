@@ -10,7 +10,7 @@ namespace mqchat {
 namespace {
 
 ValidationError error(std::string code, std::string reason) {
-  return ValidationError{std::move(code), std::move(reason)};
+  return ValidationError{std::move(code), std::move(reason), {}};
 }
 
 template <typename T>

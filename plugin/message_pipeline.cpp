@@ -14,7 +14,7 @@ PublishDecision MessagePipeline::on_publish(const Principal& who, std::string_vi
   if (!t->room.has(who.username)) {
     PublishDecision d;
     d.action = PublishDecision::Action::Refuse;
-    d.error = {"not_participant", "you are not a participant of " + std::string(t->room_name)};
+    d.error = {"not_participant", "you are not a participant of " + std::string(t->room_name), {}};
     return d;
   }
   if (t->channel == ChatChannel::Messages) return on_chat_message(who.username, t->room_name, payload);
@@ -55,7 +55,7 @@ PublishDecision MessagePipeline::on_chat_message(std::string_view sender, std::s
 
   if (!spool_.append(d.payload)) {
     d.action = PublishDecision::Action::Fail;
-    d.error = {"unavailable", "the message could not be stored; retry later"};
+    d.error = {"unavailable", "the message could not be stored; retry later", {}};
     return d;
   }
   if (!message.draft.client_id.empty()) dedup_.remember(sender, message.draft.client_id, d.payload, now_us / 1000000);
