@@ -56,6 +56,7 @@ struct Options {
   uint64_t count = 0;    // per sender; >0 replaces the duration (callgrind runs)
   std::string password;  // empty: connect without one (bare Mosquitto, allow_anonymous)
   std::string label = "run";
+  std::string user_prefix = "bench";  // users <prefix>-s<i> → <prefix>-r<i>
   std::string out;
   std::string dsn;       // Postgres to watch for persistence; empty = don't
   bool reset_db = false;  // truncate messages first (a throwaway bench cluster only)
@@ -84,6 +85,7 @@ Options parse_args(int argc, char** argv) {
       else if (a == "--count") o.count = std::stoull(need(i));
       else if (a == "--password") o.password = need(i);
       else if (a == "--label") o.label = need(i);
+      else if (a == "--user-prefix") o.user_prefix = need(i);
       else if (a == "--out") o.out = need(i);
       else if (a == "--dsn") o.dsn = need(i);
       else if (a == "--reset-db") o.reset_db = true;
@@ -112,6 +114,15 @@ std::atomic<uint64_t> g_delivered{0};
 std::atomic<uint64_t> g_acked{0};
 int64_t g_meas_start = 0, g_meas_end = INT64_MAX;  // µs; set before sending starts
 const Options* g_opt = nullptr;
+
+// The smallest UUIDv7 of a time: rows with a larger id were made after it (by the plugin, or by
+// uuidv7() in Postgres for the DIY inserter).
+std::string uuidv7_floor(int64_t unix_us) {
+  const unsigned long long ms = static_cast<unsigned long long>(unix_us / 1000);
+  char b[64];
+  std::snprintf(b, sizeof b, "%08llx-%04llx-7000-8000-000000000000", ms >> 16, ms & 0xffff);
+  return b;
+}
 
 struct Sender {
   int idx = 0;
@@ -281,7 +292,9 @@ struct PersistenceWatcher {
   std::vector<int32_t> lag_ms_x10;  // tenths of ms
   std::string error;
 
-  explicit PersistenceWatcher(const Options& opt) : o(opt) {}
+  std::string since;  // UUIDv7 floor of the run's start
+
+  PersistenceWatcher(const Options& opt, std::string since_id) : o(opt), since(std::move(since_id)) {}
 
   void start() {
     thread = std::thread([this] {
@@ -294,8 +307,10 @@ struct PersistenceWatcher {
   }
   void run() {
     pqxx::connection c(o.dsn);
-    c.prepare("next", "select id::text, content from messages where id > $1::uuid order by id limit 20000");
-    std::string last = "00000000-0000-0000-0000-000000000000";
+    c.prepare("next",
+              "select id::text, content from messages where id > $1::uuid and content like 'bench %' "
+              "order by id limit 20000");
+    std::string last = since;
     while (!stop) {
       pqxx::result r;
       {
@@ -309,22 +324,23 @@ struct PersistenceWatcher {
         uint64_t seq;
         int64_t ts;
         const std::string wrapped = "\"content\":\"" + std::string(content);
-        if (parse_content(wrapped.data(), int(wrapped.size()), pair, seq, ts)) {
-          if (ts >= g_meas_start && ts < g_meas_end) lag_ms_x10.push_back(int32_t((t - ts) / 100));
-        }
+        if (!parse_content(wrapped.data(), int(wrapped.size()), pair, seq, ts)) continue;
+        if (ts >= g_meas_start && ts < g_meas_end) lag_ms_x10.push_back(int32_t((t - ts) / 100));
         if (t >= g_meas_start && t < g_meas_end) seen_in_window.fetch_add(1, std::memory_order_relaxed);
+        seen.fetch_add(1, std::memory_order_relaxed);
       }
       if (!r.empty()) last = r.back()[0].c_str();
-      seen.fetch_add(r.size(), std::memory_order_relaxed);
       if (r.size() < 20000) std::this_thread::sleep_for(std::chrono::milliseconds(o.poll_ms));
     }
   }
 };
 
-long count_rows(const std::string& dsn) {
+// This run's rows (and those of any other load generator running at the same time).
+long count_rows(const std::string& dsn, const std::string& since) {
   pqxx::connection c(dsn);
   pqxx::nontransaction tx(c);
-  return tx.exec1("select count(*) from messages")[0].as<long>();
+  return tx.exec_params1("select count(*) from messages where id > $1::uuid and content like 'bench %'", since)[0]
+      .as<long>();
 }
 
 }  // namespace
@@ -343,8 +359,9 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Sender>> senders;
   std::vector<std::unique_ptr<Receiver>> receivers;
   for (int i = 0; i < o.pairs; ++i) {
-    const std::string s = "bench-s" + std::to_string(i), r = "bench-r" + std::to_string(i);
+    const std::string s = o.user_prefix + "-s" + std::to_string(i), r = o.user_prefix + "-r" + std::to_string(i);
     const auto room = mqchat::make_room(s, r);
+    if (!room) die("not valid usernames: " + s + ", " + r);
     const std::string topic = "chat/" + *room + "/messages";
 
     auto rc = std::make_unique<Receiver>();
@@ -388,6 +405,7 @@ int main(int argc, char** argv) {
   for (const auto& [name, pid] : o.watch) watches.emplace_back(name, pid);
 
   const int64_t t0 = now_us();
+  const std::string since = uuidv7_floor(t0 - 1000);
   if (o.count == 0) {
     g_meas_start = t0 + int64_t(o.warmup_s * 1e6);
     g_meas_end = t0 + int64_t(o.duration_s * 1e6);
@@ -396,7 +414,7 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<PersistenceWatcher> watcher;
   if (!o.dsn.empty()) {
-    watcher = std::make_unique<PersistenceWatcher>(o);
+    watcher = std::make_unique<PersistenceWatcher>(o, since);
     watcher->start();
   }
 
@@ -519,7 +537,7 @@ int main(int argc, char** argv) {
     watcher->stop = true;
     watcher->thread.join();
     if (!watcher->error.empty()) die("persistence watcher: " + watcher->error);
-    const long rows = count_rows(o.dsn);
+    const long rows = count_rows(o.dsn, since);
     const double window_s = double(g_meas_end - g_meas_start) / 1e6;
     persistence = {{"rows_in_db", rows},
                    {"all_acked_rows_present", uint64_t(rows) >= acked},
@@ -528,7 +546,8 @@ int main(int argc, char** argv) {
                    {"tail_after_last_ack_ms", double(t_all - t_last_ack) / 1000.0},
                    {"lag_ms", percentiles(watcher->lag_ms_x10, 0.1, "ms")},
                    {"method", "poll every " + std::to_string(o.poll_ms) +
-                                  " ms for rows with id > last seen; lag = poll time - send time in content"}};
+                                  " ms for rows with id > last seen; lag = poll time - send time in content; "
+                                  "tail = last PUBACK until every acknowledged row is visible"}};
   }
 
   uint64_t sent = 0, unique = 0, dups = 0, foreign = 0, in_window = 0, errors = 0;
