@@ -93,28 +93,7 @@ Parsed<DraftMessage> parse_message_payload(std::string_view payload, const Messa
   if (!parsed) return Parsed<DraftMessage>{std::nullopt, parsed.error};
   const auto& doc = *parsed.value;
 
-  const auto content = doc.find("content");
-  if (content == doc.end() || !content->is_string())
-    return fail<DraftMessage>("bad_content", "\"content\" must be a string");
-  draft.content = content->get<std::string>();
-  if (auto bad = validate_content(draft.content, limits)) return Parsed<DraftMessage>{std::nullopt, *bad};
-
-  if (const auto type = doc.find("type"); type != doc.end()) {
-    if (!type->is_string() || !is_message_type(type->get_ref<const std::string&>()))
-      return fail<DraftMessage>("bad_type", "\"type\" must be one of text, image, file");
-    draft.type = type->get<std::string>();
-  }
-
-  if (const auto metadata = doc.find("metadata"); metadata != doc.end() && !metadata->is_null()) {
-    if (!metadata->is_object()) return fail<DraftMessage>("bad_metadata", "\"metadata\" must be a JSON object");
-    draft.metadata_json = metadata->dump();
-    if (draft.metadata_json.size() > limits.max_metadata_bytes)
-      return fail<DraftMessage>("metadata_too_large", "\"metadata\" has " +
-                                                          std::to_string(draft.metadata_json.size()) +
-                                                          " bytes; the limit is " +
-                                                          std::to_string(limits.max_metadata_bytes));
-  }
-
+  // Read first: every later refusal carries it back so the publisher can match the error report.
   if (const auto client_id = doc.find("client_id"); client_id != doc.end() && !client_id->is_null()) {
     if (!client_id->is_string()) return fail<DraftMessage>("bad_client_id", "\"client_id\" must be a string");
     draft.client_id = client_id->get<std::string>();
@@ -124,6 +103,32 @@ Parsed<DraftMessage> parse_message_payload(std::string_view payload, const Messa
                                                      std::to_string(limits.max_client_id_chars) +
                                                      " characters");
   }
+  const auto refuse = [&](std::string code, std::string reason) {
+    return Parsed<DraftMessage>{std::nullopt, {std::move(code), std::move(reason), draft.client_id}};
+  };
+
+  const auto content = doc.find("content");
+  if (content == doc.end() || !content->is_string())
+    return refuse("bad_content", "\"content\" must be a string");
+  draft.content = content->get<std::string>();
+  if (auto bad = validate_content(draft.content, limits)) return refuse(bad->code, bad->reason);
+
+  if (const auto type = doc.find("type"); type != doc.end()) {
+    if (!type->is_string() || !is_message_type(type->get_ref<const std::string&>()))
+      return refuse("bad_type", "\"type\" must be one of text, image, file");
+    draft.type = type->get<std::string>();
+  }
+
+  if (const auto metadata = doc.find("metadata"); metadata != doc.end() && !metadata->is_null()) {
+    if (!metadata->is_object()) return refuse("bad_metadata", "\"metadata\" must be a JSON object");
+    draft.metadata_json = metadata->dump();
+    if (draft.metadata_json.size() > limits.max_metadata_bytes)
+      return refuse("metadata_too_large", "\"metadata\" has " +
+                                                          std::to_string(draft.metadata_json.size()) +
+                                                          " bytes; the limit is " +
+                                                          std::to_string(limits.max_metadata_bytes));
+  }
+
   return Parsed<DraftMessage>{std::move(draft), {}};
 }
 

@@ -21,6 +21,7 @@ struct MessageLimits {
 struct ValidationError {
   std::string code;    // stable, machine readable: "blank", "too_long", "bad_json", ...
   std::string reason;  // for people
+  std::string client_id;  // the publisher's "client_id" when it could be read, so it can match the report
 };
 
 // A message as the client asked for it, before the system gives it an id and a sender.

@@ -28,6 +28,7 @@ PublishDecision MessagePipeline::on_chat_message(std::string_view sender, std::s
   auto parsed = parse_message_payload(payload, limits_);
   if (!parsed) {
     d.action = PublishDecision::Action::Refuse;
+    d.client_id = parsed.error.client_id;
     d.error = std::move(parsed.error);
     return d;
   }

@@ -176,18 +176,22 @@ TEST_F(Messaging, PresenceFollowsConnections) {
   watcher.connect();
   const std::string topic = "users/" + pair_.alice + "/presence";
   ASSERT_LT(watcher.subscribe(topic), 0x80);
+  // The fixture's login check left a retained "offline" behind: read past it.
+  const auto wait_status = [&](const std::string& status) -> nlohmann::json {
+    while (auto m = watcher.wait_message(topic, std::chrono::seconds(2))) {
+      auto p = nlohmann::json::parse(m->payload);
+      if (p["status"] == status) return p;
+    }
+    return nullptr;
+  };
   {
     TestClient alice(pair_.alice, kPassword);
     alice.connect();
-    auto online = watcher.wait_message(topic, std::chrono::seconds(2));
-    ASSERT_TRUE(online);
-    EXPECT_EQ(nlohmann::json::parse(online->payload)["status"], "online");
+    ASSERT_FALSE(wait_status("online").is_null());
     alice.disconnect();
   }
-  auto offline = watcher.wait_message(topic, std::chrono::seconds(2));
-  ASSERT_TRUE(offline);
-  const auto p = nlohmann::json::parse(offline->payload);
-  EXPECT_EQ(p["status"], "offline");
+  const auto p = wait_status("offline");
+  ASSERT_FALSE(p.is_null());
   EXPECT_EQ(p["since"].get<std::string>().size(), 27u);
   // Retained: a newcomer learns the state at once.
   TestClient newcomer(pair_.bob, kPassword);

@@ -74,6 +74,13 @@ TEST(Message, RejectsBadJsonAndBadFields) {
   EXPECT_EQ(error_code(R"({"content":"x","metadata":{"a":")" + repeat("m", 9000) + R"("}})"), "metadata_too_large");
 }
 
+TEST(Message, ARefusalNamesTheClientIdSoThePublisherCanMatchIt) {
+  const auto parsed = mqchat::parse_message_payload(R"({"content":"   ","client_id":"k-9"})", {});
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error.code, "blank");
+  EXPECT_EQ(parsed.error.client_id, "k-9");
+}
+
 TEST(Message, RejectsDeepNestingAndHugePayloads) {
   EXPECT_EQ(error_code(R"({"content":"x","metadata":)" + repeat("{\"a\":", 40) + "1" + repeat("}", 40) + "}"),
             "bad_json");
