@@ -1,0 +1,245 @@
+// mqchat-bench-report: turns the JSON files of one `./mqchat bench` run into results.json and a
+// Markdown table (medians over the repeated runs, ratios, targets).
+//   mqchat-bench-report DIR   reads DIR/runs/<config>.<n>.json and, when present, DIR/micro.json,
+//                             DIR/callgrind.json, DIR/history.json, DIR/drain.json
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+json load(const fs::path& p) {
+  std::ifstream f(p);
+  if (!f) return json();
+  try {
+    return json::parse(f);
+  } catch (const std::exception& e) {
+    std::cerr << "mqchat-bench-report: " << p << ": " << e.what() << "\n";
+    return json();
+  }
+}
+
+// "a.b.c" inside j; NaN when absent or not a number.
+double at(const json& j, const std::string& path) {
+  const json* cur = &j;
+  std::stringstream ss(path);
+  std::string key;
+  while (std::getline(ss, key, '.')) {
+    if (!cur->is_object() || !cur->contains(key)) return NAN;
+    cur = &(*cur)[key];
+  }
+  if (cur->is_number()) return cur->get<double>();
+  if (cur->is_boolean()) return cur->get<bool>() ? 1 : 0;
+  return NAN;
+}
+
+double median(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+std::string fmt(double v, int decimals = 0) {
+  if (std::isnan(v)) return "–";
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", decimals, v);
+  return b;
+}
+
+const std::vector<std::pair<std::string, std::string>> kConfigs = {
+    {"a", "(a) bare Mosquitto, max rate"},
+    {"b", "(b) Mosquitto + mqchat plugin, max rate"},
+    {"c", "(c) bare Mosquitto + DIY INSERT subscriber, max rate"},
+    {"a-half", "(a) bare, fixed rate = ½ of (a) max"},
+    {"b-half", "(b) plugin, fixed rate = ½ of (a) max"},
+    {"a-bhalf", "(a) bare, fixed rate = ½ of (b) max"},
+    {"b-bhalf", "(b) plugin, fixed rate = ½ of (b) max"},
+};
+
+const std::vector<std::string> kMetrics = {
+    "delivered_per_s", "latency_us.p50", "latency_us.p99", "latency_us.p999", "acked", "lost", "duplicates",
+    "persistence.persisted_per_s", "persistence.lag_ms.p50", "persistence.lag_ms.p99",
+    "persistence.tail_after_last_ack_ms", "persistence.rows_in_db", "persistence.missing_rows",
+    "processes.broker.cpu_pct", "processes.broker.hwm_kb", "processes.broker.rss_start_kb",
+    "processes.broker.rss_end_kb", "processes.diy.cpu_pct", "target_rate"};
+
+std::string target_line(const std::string& what, double value, double limit, bool higher_is_better,
+                        const std::string& unit, int decimals = 2) {
+  if (std::isnan(value)) return "| " + what + " | – | not measured |";
+  const bool ok = higher_is_better ? value >= limit : value <= limit;
+  return "| " + what + " | " + fmt(value, decimals) + unit + " | " + (ok ? "met" : "**missed**") + " (target " +
+         (higher_is_better ? "≥ " : "≤ ") + fmt(limit, decimals) + unit + ") |";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: mqchat-bench-report RESULTS_DIR\n";
+    return 2;
+  }
+  const fs::path dir = argv[1];
+  std::map<std::string, std::vector<json>> runs;
+  if (fs::exists(dir / "runs"))
+    for (const auto& e : fs::directory_iterator(dir / "runs")) {
+      const std::string name = e.path().filename().string();
+      const auto dot = name.find('.');
+      if (dot == std::string::npos || e.path().extension() != ".json") continue;
+      json j = load(e.path());
+      if (!j.is_null()) runs[name.substr(0, dot)].push_back(std::move(j));
+    }
+
+  json summary = json::object();
+  for (const auto& [label, list] : runs) {
+    json m = json::object();
+    m["runs"] = list.size();
+    for (const auto& key : kMetrics) {
+      std::vector<double> v;
+      for (const auto& r : list) v.push_back(at(r, key));
+      const double med = median(v);
+      if (!std::isnan(med)) m[key] = med;
+    }
+    summary[label] = m;
+  }
+  auto S = [&](const std::string& label, const std::string& key) {
+    return summary.contains(label) && summary[label].contains(key) ? summary[label][key].get<double>() : NAN;
+  };
+
+  json ratios = {{"throughput_b_over_a", S("b", "delivered_per_s") / S("a", "delivered_per_s")},
+                 {"persisted_b_over_c", S("b", "persistence.persisted_per_s") / S("c", "persistence.persisted_per_s")},
+                 {"p99_added_by_plugin_at_half_rate_ms",
+                  (S("b-half", "latency_us.p99") - S("a-half", "latency_us.p99")) / 1000.0},
+                 {"p99_added_by_plugin_at_half_b_rate_ms",
+                  (S("b-bhalf", "latency_us.p99") - S("a-bhalf", "latency_us.p99")) / 1000.0},
+                 {"broker_cpu_b_over_a", S("b", "processes.broker.cpu_pct") / S("a", "processes.broker.cpu_pct")}};
+  for (auto it = ratios.begin(); it != ratios.end();)
+    if (it->is_number() && std::isnan(it->get<double>())) it = ratios.erase(it); else ++it;
+
+  json out = {{"configurations", summary}, {"ratios", ratios}};
+  for (const char* extra : {"meta", "micro", "callgrind", "history", "drain"}) {
+    json j = load(dir / (std::string(extra) + ".json"));
+    if (!j.is_null()) out[extra] = j;
+  }
+  out["raw_runs"] = runs;
+
+  std::ostringstream md;
+  if (out.contains("meta")) {
+    md << "Run: " << out["meta"].value("date", "") << ", " << out["meta"].value("machine", "") << "; "
+       << out["meta"].value("load", "") << "\n\n";
+  }
+  if (!summary.empty()) {
+    md << "| configuration | runs | delivered msg/s | e2e p50 ms | p99 ms | p99.9 ms | persisted msg/s | "
+          "persist lag p50 / p99 ms | tail after last ack ms | rows in PG / acked | broker CPU % | broker peak "
+          "RSS MB | RSS start→end MB |\n";
+    md << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    for (const auto& [label, title] : kConfigs) {
+      if (!summary.contains(label)) continue;
+      const bool persisted = !std::isnan(S(label, "persistence.rows_in_db"));
+      md << "| " << title << " | " << S(label, "runs") << " | " << fmt(S(label, "delivered_per_s")) << " | "
+         << fmt(S(label, "latency_us.p50") / 1000, 2) << " | " << fmt(S(label, "latency_us.p99") / 1000, 2) << " | "
+         << fmt(S(label, "latency_us.p999") / 1000, 2) << " | "
+         << (persisted ? fmt(S(label, "persistence.persisted_per_s")) : "–") << " | "
+         << (persisted ? fmt(S(label, "persistence.lag_ms.p50"), 1) + " / " + fmt(S(label, "persistence.lag_ms.p99"), 1)
+                       : "–")
+         << " | " << (persisted ? fmt(S(label, "persistence.tail_after_last_ack_ms")) : "–") << " | "
+         << (persisted ? fmt(S(label, "persistence.rows_in_db")) + " / " + fmt(S(label, "acked")) : "–") << " | "
+         << fmt(S(label, "processes.broker.cpu_pct")) << " | " << fmt(S(label, "processes.broker.hwm_kb") / 1024, 1)
+         << " | " << fmt(S(label, "processes.broker.rss_start_kb") / 1024, 1) << "→"
+         << fmt(S(label, "processes.broker.rss_end_kb") / 1024, 1) << " |\n";
+    }
+    md << "\n| target | measured | verdict |\n|---|---|---|\n";
+    md << target_line("(b)/(a) QoS 1 throughput", ratios.value("throughput_b_over_a", NAN) * 100, 90, true, " %", 1)
+       << "\n";
+    md << target_line("p99 latency added by the plugin at ½ of (a)'s max rate",
+                      ratios.value("p99_added_by_plugin_at_half_rate_ms", NAN), 1.0, false, " ms")
+       << "\n";
+    md << target_line("p99 latency added by the plugin at ½ of (b)'s max rate (not a target: a load (b) carries)",
+                      ratios.value("p99_added_by_plugin_at_half_b_rate_ms", NAN), 1.0, false, " ms")
+       << "\n";
+    md << target_line("(b) delivers the ½-of-(a) fixed rate", S("b-half", "delivered_per_s"), S("b-half", "target_rate") * 0.98,
+                      true, " msg/s", 0)
+       << "\n";
+    md << target_line("persistence lag p99, (b) at max rate", S("b", "persistence.lag_ms.p99"), 100, false, " ms", 1)
+       << "\n";
+    md << target_line("persistence lag p99, (b) at ½ of (a)", S("b-half", "persistence.lag_ms.p99"), 100, false, " ms", 1)
+       << "\n";
+    md << target_line("persistence lag p99, (b) at ½ of (b)", S("b-bhalf", "persistence.lag_ms.p99"), 100, false, " ms", 1)
+       << "\n";
+    double missing = 0;
+    for (const char* l : {"b", "b-half", "b-bhalf"})
+      for (const auto& r : runs[l]) missing += std::max(0.0, at(r, "persistence.missing_rows"));
+    md << target_line("acknowledged messages missing from Postgres, all (b) runs", runs["b"].empty() ? NAN : missing, 0,
+                      false, "", 0)
+       << "\n";
+    // Memory: growth of the broker's RSS over the second half of each (b) max-rate run, when the
+    // dedup cache (100k entries) has long been full; a leak shows as steady growth here.
+    std::vector<double> growth;
+    for (const auto& r : runs["b"]) {
+      const auto& tl = r.value("timeline", json::array());
+      if (tl.size() < 4) continue;
+      const double mid = at(tl[tl.size() / 2], "broker_rss_kb"), last = at(tl[tl.size() - 1], "broker_rss_kb");
+      if (!std::isnan(mid) && mid > 0) growth.push_back(100.0 * (last - mid) / mid);
+    }
+    md << target_line("broker RSS growth over the second half of the (b) max-rate run", median(growth), 2, false,
+                      " %", 1)
+       << "\n";
+    md << target_line("(b)/(c) persisted messages/s", ratios.value("persisted_b_over_c", NAN), 10, true, "×", 1)
+       << "\n";
+  }
+  if (out.contains("micro")) {
+    md << "\n| micro-benchmark (plugin core, one thread) | ns/op |\n|---|---|\n";
+    // With repetitions, only the medians; otherwise every benchmark.
+    bool aggregated = false;
+    for (const auto& b : out["micro"]["benchmarks"]) aggregated |= b.value("aggregate_name", "") == "median";
+    for (const auto& b : out["micro"]["benchmarks"]) {
+      if (aggregated && b.value("aggregate_name", "") != "median") continue;
+      md << "| " << b.value("run_name", b.value("name", "")) << " | " << fmt(b.value("cpu_time", NAN), 0) << " |\n";
+    }
+  }
+  if (out.contains("callgrind")) {
+    const auto& c = out["callgrind"];
+    md << "\n| callgrind, QoS 1 end to end (" << c.value("messages_low", 0) << " vs " << c.value("messages_high", 0)
+       << " messages, difference) | instructions / message, broker thread | all threads |\n|---|---|---|\n";
+    for (const char* k : {"bare", "plugin"})
+      if (c.contains(k))
+        md << "| " << (std::string(k) == "bare" ? "bare Mosquitto" : "Mosquitto + mqchat plugin") << " | "
+           << fmt(c[k].value("ir_per_message_main_thread", NAN)) << " | " << fmt(c[k].value("ir_per_message", NAN))
+           << " |\n";
+  }
+  if (out.contains("history")) {
+    const auto& h = out["history"];
+    md << "\n| history page (50 rows, keyset) at " << h.value("rows", 0L) << " rows / " << h.value("conversations", 0L)
+       << " conversations | p50 ms | p99 ms | p99.9 ms | max ms |\n|---|---|---|---|---|\n";
+    for (const char* k : {"latest", "deep"})
+      md << "| " << k << " | " << fmt(h[k].value("p50_ms", NAN), 2) << " | " << fmt(h[k].value("p99_ms", NAN), 2) << " | "
+         << fmt(h[k].value("p999_ms", NAN), 2) << " | " << fmt(h[k].value("max_ms", NAN), 2) << " |\n";
+    md << "\n" << target_line("history page p99 (deep)", h["deep"].value("p99_ms", NAN), 5, false, " ms") << "\n";
+  }
+  if (out.contains("drain")) {
+    const auto& d = out["drain"];
+    md << "\n| backlog drain after a Postgres outage | value |\n|---|---|\n"
+       << "| messages spooled while Postgres was down | " << fmt(d.value("messages", NAN)) << " |\n"
+       << "| Postgres start → all rows in Postgres | " << fmt(d.value("seconds_from_pg_start", NAN), 1) << " s |\n"
+       << "| first row → last row | " << fmt(d.value("seconds_first_to_last_row", NAN), 1) << " s |\n"
+       << "| drain rate (first → last row) | " << fmt(d.value("rate_per_s", NAN)) << " msg/s |\n\n"
+       << target_line("backlog drain rate", d.value("rate_per_s", NAN), 40000, true, " msg/s", 0) << "\n";
+  }
+
+  std::ofstream(dir / "results.json") << out.dump(2) << "\n";
+  std::ofstream(dir / "results.md") << md.str();
+  std::cout << md.str();
+  return 0;
+}
