@@ -43,6 +43,13 @@ std::string pattern_of(const std::vector<std::string>& parts) {
 void check_known_keys(const YAML::Node& node, std::vector<std::string>& path) {
   if (node.IsMap()) {
     for (const auto& kv : node) {
+      // A key that is itself a list or a map (`[a]: 1`, `? {a: 1}`) names nothing we know.
+      if (!kv.first.IsScalar()) {
+        std::string where;
+        for (const auto& p : path) where += p + ".";
+        throw ConfigError("config: " + (where.empty() ? std::string("a top-level key") : "a key under " + where.substr(0, where.size() - 1)) +
+                          " is not a plain name");
+      }
       path.push_back(kv.first.as<std::string>());
       check_known_keys(kv.second, path);
       path.pop_back();

@@ -37,6 +37,12 @@ TEST(Config, OverridesReplaceScalarsByDottedKey) {
   EXPECT_EQ(c.service_accounts.at("svc:bridge").password_hash, "$6$x$y");
 }
 
+TEST(Config, KeysThatAreNotNamesAreRefusedNotThrownAsYamlErrors) {  // found by tests/fuzz/config_fuzz
+  EXPECT_NE(error_of(kMinimal + "[a, b]: 1\n").find("top-level key is not a plain name"), std::string::npos);
+  EXPECT_NE(error_of("database: {dsn: x, {a: 1}: 2}\n").find("key under database is not a plain name"),
+            std::string::npos);
+}
+
 TEST(Config, ErrorsNameTheKey) {
   EXPECT_NE(error_of("spool: {dir: s}\n").find("database.dsn"), std::string::npos);
   EXPECT_NE(error_of(kMinimal + "spool_typo: 1\n").find("'spool_typo'"), std::string::npos);
