@@ -77,59 +77,138 @@ Parsed<nlohmann::json> parse_json_object(std::string_view payload, const Message
   return Parsed<nlohmann::json>{std::move(doc), {}};
 }
 
-Parsed<DraftMessage> parse_message_payload(std::string_view payload, const MessageLimits& limits) {
+namespace {
+
+// The fields a message payload may carry as strings; a field that is present but not a string is
+// given as "" for type (so it fails as a bad type, in order) and as absent for content.
+struct MessageFields {
+  std::optional<std::string_view> content;
+  std::optional<std::string_view> type;
+  std::optional<std::string_view> client_id;
+};
+
+// The rules for client_id, content and type, in the order their refusals are reported.
+Parsed<DraftMessage> draft_from_fields(const MessageFields& f, const MessageLimits& limits) {
   DraftMessage draft;
+  if (f.client_id) {
+    draft.client_id.assign(*f.client_id);
+    const auto chars = utf8_length(draft.client_id);
+    if (!chars || *chars == 0 || *chars > limits.max_client_id_chars)
+      return fail<DraftMessage>("bad_client_id", "\"client_id\" must have 1.." +
+                                                     std::to_string(limits.max_client_id_chars) + " characters");
+  }
+  // From here on every refusal carries the client_id back so the publisher can match the report.
+  const auto refuse = [&](std::string code, std::string reason) {
+    return Parsed<DraftMessage>{std::nullopt, {std::move(code), std::move(reason), draft.client_id}};
+  };
+  if (!f.content) return refuse("bad_content", "\"content\" must be a string");
+  if (auto bad = validate_content(*f.content, limits)) return refuse(bad->code, bad->reason);
+  draft.content.assign(*f.content);
+  if (f.type) {
+    if (!is_message_type(*f.type)) return refuse("bad_type", "\"type\" must be one of text, image, file");
+    draft.type.assign(*f.type);
+  }
+  return Parsed<DraftMessage>{std::move(draft), {}};
+}
+
+// Reads `"…"` at s[i] when it holds no escape and no control character; i ends past the quote.
+std::optional<std::string_view> plain_json_string(std::string_view s, size_t& i) {
+  if (i >= s.size() || s[i] != '"') return std::nullopt;
+  const size_t start = ++i;
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"') return s.substr(start, i++ - start);
+    if (c == '\\' || c < 0x20) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// The shape nearly every client sends, a flat object of plain strings ({"content":"hi",
+// "client_id":"c-1"}), read without building a DOM: a fifth of the broker's per-message work
+// went into nlohmann's parse. Anything else (escapes, numbers, nesting, metadata, a repeated
+// field) returns nullopt and takes the full parser, so both agree on every payload.
+std::optional<MessageFields> scan_flat_message(std::string_view s) {
+  const auto skip_ws = [&](size_t& i) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+  };
+  MessageFields f;
+  size_t i = 0;
+  skip_ws(i);
+  if (i >= s.size() || s[i++] != '{') return std::nullopt;
+  skip_ws(i);
+  if (i < s.size() && s[i] == '}') ++i;
+  else
+    for (;;) {
+      const auto key = plain_json_string(s, i);
+      if (!key) return std::nullopt;
+      skip_ws(i);
+      if (i >= s.size() || s[i++] != ':') return std::nullopt;
+      skip_ws(i);
+      const auto value = plain_json_string(s, i);
+      if (!value) return std::nullopt;
+      std::optional<std::string_view>* field = *key == "content"     ? &f.content
+                                               : *key == "type"      ? &f.type
+                                               : *key == "client_id" ? &f.client_id
+                                                                     : nullptr;
+      if (*key == "metadata" || (field && *field)) return std::nullopt;
+      if (field) *field = value;
+      skip_ws(i);
+      if (i >= s.size()) return std::nullopt;
+      const char next = s[i++];
+      if (next == '}') break;
+      if (next != ',') return std::nullopt;
+      skip_ws(i);
+    }
+  skip_ws(i);
+  if (i != s.size()) return std::nullopt;
+  return f;
+}
+
+}  // namespace
+
+Parsed<DraftMessage> parse_message_payload(std::string_view payload, const MessageLimits& limits) {
+  if (payload.size() > limits.max_payload_bytes)
+    return fail<DraftMessage>("payload_too_large", "payload has " + std::to_string(payload.size()) +
+                                                       " bytes; the limit is " +
+                                                       std::to_string(limits.max_payload_bytes));
   if (!starts_with_brace(payload)) {
-    if (payload.size() > limits.max_payload_bytes)
-      return fail<DraftMessage>("payload_too_large", "payload has " + std::to_string(payload.size()) +
-                                                         " bytes; the limit is " +
-                                                         std::to_string(limits.max_payload_bytes));
     if (auto bad = validate_content(payload, limits)) return Parsed<DraftMessage>{std::nullopt, *bad};
+    DraftMessage draft;
     draft.content.assign(payload);
     return Parsed<DraftMessage>{std::move(draft), {}};
+  }
+  if (auto flat = scan_flat_message(payload)) {
+    if (!utf8_length(payload)) return fail<DraftMessage>("invalid_utf8", "payload is not valid UTF-8");
+    return draft_from_fields(*flat, limits);
   }
 
   auto parsed = parse_json_object(payload, limits);
   if (!parsed) return Parsed<DraftMessage>{std::nullopt, parsed.error};
   const auto& doc = *parsed.value;
 
-  // Read first: every later refusal carries it back so the publisher can match the error report.
+  MessageFields fields;
   if (const auto client_id = doc.find("client_id"); client_id != doc.end() && !client_id->is_null()) {
     if (!client_id->is_string()) return fail<DraftMessage>("bad_client_id", "\"client_id\" must be a string");
-    draft.client_id = client_id->get<std::string>();
-    const auto chars = utf8_length(draft.client_id);
-    if (!chars || *chars == 0 || *chars > limits.max_client_id_chars)
-      return fail<DraftMessage>("bad_client_id", "\"client_id\" must have 1.." +
-                                                     std::to_string(limits.max_client_id_chars) +
-                                                     " characters");
+    fields.client_id = client_id->get_ref<const std::string&>();
   }
-  const auto refuse = [&](std::string code, std::string reason) {
-    return Parsed<DraftMessage>{std::nullopt, {std::move(code), std::move(reason), draft.client_id}};
-  };
-
-  const auto content = doc.find("content");
-  if (content == doc.end() || !content->is_string())
-    return refuse("bad_content", "\"content\" must be a string");
-  draft.content = content->get<std::string>();
-  if (auto bad = validate_content(draft.content, limits)) return refuse(bad->code, bad->reason);
-
-  if (const auto type = doc.find("type"); type != doc.end()) {
-    if (!type->is_string() || !is_message_type(type->get_ref<const std::string&>()))
-      return refuse("bad_type", "\"type\" must be one of text, image, file");
-    draft.type = type->get<std::string>();
-  }
+  if (const auto content = doc.find("content"); content != doc.end() && content->is_string())
+    fields.content = content->get_ref<const std::string&>();
+  if (const auto type = doc.find("type"); type != doc.end())
+    fields.type = type->is_string() ? std::string_view(type->get_ref<const std::string&>()) : std::string_view();
+  auto draft = draft_from_fields(fields, limits);
+  if (!draft) return draft;
 
   if (const auto metadata = doc.find("metadata"); metadata != doc.end() && !metadata->is_null()) {
+    const auto refuse = [&](std::string code, std::string reason) {
+      return Parsed<DraftMessage>{std::nullopt, {std::move(code), std::move(reason), draft.value->client_id}};
+    };
     if (!metadata->is_object()) return refuse("bad_metadata", "\"metadata\" must be a JSON object");
-    draft.metadata_json = metadata->dump();
-    if (draft.metadata_json.size() > limits.max_metadata_bytes)
-      return refuse("metadata_too_large", "\"metadata\" has " +
-                                                          std::to_string(draft.metadata_json.size()) +
-                                                          " bytes; the limit is " +
-                                                          std::to_string(limits.max_metadata_bytes));
+    draft.value->metadata_json = metadata->dump();
+    if (draft.value->metadata_json.size() > limits.max_metadata_bytes)
+      return refuse("metadata_too_large", "\"metadata\" has " + std::to_string(draft.value->metadata_json.size()) +
+                                              " bytes; the limit is " + std::to_string(limits.max_metadata_bytes));
   }
-
-  return Parsed<DraftMessage>{std::move(draft), {}};
+  return draft;
 }
 
 std::string to_json(const StoredMessage& m) {

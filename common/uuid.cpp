@@ -71,13 +71,34 @@ Uuid Uuidv7Generator::next() {
   return next(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
 }
 
+uint64_t Uuidv7Generator::random64() {
+  if (until_reseed_-- == 0) {
+    do random_bytes(reinterpret_cast<uint8_t*>(state_), sizeof state_);
+    while ((state_[0] | state_[1] | state_[2] | state_[3]) == 0);  // the one state xoshiro cannot leave
+    until_reseed_ = kReseedEvery;
+  }
+  const auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
+  const uint64_t result = rotl(state_[1] * 5, 7) * 9;
+  const uint64_t t = state_[1] << 17;
+  state_[2] ^= state_[0];
+  state_[3] ^= state_[1];
+  state_[1] ^= state_[2];
+  state_[0] ^= state_[3];
+  state_[2] ^= t;
+  state_[3] = rotl(state_[3], 45);
+  return result;
+}
+
 Uuid Uuidv7Generator::next(uint64_t unix_ms) {
   Uuid id;
-  random_bytes(id.data() + 6, 10);
   uint64_t ms;
   uint32_t counter;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t r1 = random64(), r2 = random64();
+    for (int i = 0; i < 8; ++i) id[8 + i] = static_cast<uint8_t>(r1 >> (8 * i));
+    id[6] = static_cast<uint8_t>(r2);
+    id[7] = static_cast<uint8_t>(r2 >> 8);
     if (unix_ms > last_ms_) {
       last_ms_ = unix_ms;
       counter_ = (uint32_t{id[6]} << 8 | id[7]) & 0x7FF;  // random start, room to count up

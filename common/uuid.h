@@ -22,15 +22,23 @@ inline Uuid conversation_id(std::string_view room) { return uuid_v5(kConversatio
 
 // UUIDv7 (RFC 9562): 48-bit Unix ms, then a 12-bit counter seeded randomly each ms so ids
 // from one generator are strictly increasing, then 62 random bits. Thread-safe.
+// The random bits come from xoshiro256** reseeded from OpenSSL every kReseedEvery ids: ids are
+// public, so they need to be unguessable-ish and unique, not secret, and RAND_bytes per id was
+// an eighth of the broker's per-message work.
 class Uuidv7Generator {
  public:
   Uuid next();
   Uuid next(uint64_t unix_ms);
 
  private:
+  static constexpr uint32_t kReseedEvery = 1u << 16;
+  uint64_t random64();  // under mu_
+
   std::mutex mu_;
   uint64_t last_ms_ = 0;
   uint32_t counter_ = 0;
+  uint64_t state_[4] = {0, 0, 0, 0};
+  uint32_t until_reseed_ = 0;
 };
 
 }  // namespace mqchat

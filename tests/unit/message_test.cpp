@@ -87,6 +87,36 @@ TEST(Message, RejectsDeepNestingAndHugePayloads) {
   EXPECT_EQ(error_code(repeat("x", 70000)), "payload_too_large");
 }
 
+// Flat objects of plain strings take a scanning fast path; "metadata":null (which changes nothing)
+// sends the same object through the full JSON parser. Both must give the same answer.
+TEST(Message, TheFlatObjectFastPathAgreesWithTheFullParser) {
+  const std::vector<std::string> payloads = {
+      R"({"content":"hi"})", R"( { "content" : "hi" , "client_id" : "c-1" } )", R"({"content":"hi","type":"file"})",
+      R"({"content":"hi","type":"video","client_id":"k"})", R"({"content":"  ","client_id":"k"})",
+      R"({"content":"x","client_id":""})", R"({"content":"x","sender":"mallory","id":"0"})",
+      R"({"type":"text"})", R"({"content":"a\"b"})", R"({"content":"x","content":"y"})",
+      R"({"content":"x","n":5})", "{\"content\":\"caf\xc3\xa9\"}", "{\"content\":\"x\",\"z\":\"\xff\"}",
+      R"({"content":"x",})", R"({"content":"x"} trailing)", R"({"content":"x" "type":"text"})",
+  };
+  for (const auto& fast_payload : payloads) {
+    std::string slow_payload = fast_payload;
+    slow_payload.insert(slow_payload.find('{') + 1, R"("metadata":null,)");
+    const auto fast = parse_message_payload(fast_payload, kLimits);
+    const auto slow = parse_message_payload(slow_payload, kLimits);
+    ASSERT_EQ(bool(fast), bool(slow)) << fast_payload;
+    if (fast) {
+      EXPECT_EQ(fast.value->content, slow.value->content) << fast_payload;
+      EXPECT_EQ(fast.value->type, slow.value->type) << fast_payload;
+      EXPECT_EQ(fast.value->client_id, slow.value->client_id) << fast_payload;
+    } else {
+      EXPECT_EQ(fast.error.code, slow.error.code) << fast_payload;
+      EXPECT_EQ(fast.error.client_id, slow.error.client_id) << fast_payload;
+    }
+  }
+  EXPECT_EQ(parse_message_payload(R"({"content":"a\"b"})", kLimits).value->content, "a\"b");
+  EXPECT_EQ(parse_message_payload(R"({"content":"x","content":"y"})", kLimits).value->content, "y");
+}
+
 TEST(Message, StoredJsonHasTheDocumentedShape) {
   StoredMessage m{"id-1", "conv-1", "alice_bob", "alice", {"say \"hi\"\n\\", "text", R"({"k":1})", ""},
                   "2026-11-24T18:19:38.123456Z"};
