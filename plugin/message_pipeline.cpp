@@ -46,7 +46,7 @@ PublishDecision MessagePipeline::on_chat_message(std::string_view sender, std::s
 
   StoredMessage message;
   message.id = to_string(ids_.next(static_cast<uint64_t>(now_us / 1000)));
-  message.conversation_id = to_string(conversation_id(room));
+  message.conversation_id = conversation_id_of(room);
   message.room.assign(room);
   message.sender.assign(sender);
   message.draft = std::move(draft);
@@ -61,6 +61,14 @@ PublishDecision MessagePipeline::on_chat_message(std::string_view sender, std::s
   if (!message.draft.client_id.empty()) dedup_.remember(sender, message.draft.client_id, d.payload, now_us / 1000000);
   d.action = PublishDecision::Action::Replace;
   return d;
+}
+
+const std::string& MessagePipeline::conversation_id_of(std::string_view room) {
+  constexpr size_t kMaxRemembered = 100000;  // rooms are cheap to recompute; memory is bounded
+  std::string key(room);
+  if (const auto found = conversation_ids_.find(key); found != conversation_ids_.end()) return found->second;
+  if (conversation_ids_.size() >= kMaxRemembered) conversation_ids_.clear();
+  return conversation_ids_.emplace(std::move(key), to_string(conversation_id(room))).first->second;
 }
 
 PublishDecision MessagePipeline::on_request(std::string_view requester, std::string_view payload) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <vector>
 
 using namespace mqchat;
 
@@ -44,4 +45,16 @@ TEST(Uuid, V7IsVersionedTimeOrderedAndStrictlyIncreasing) {
   EXPECT_EQ(seen.size(), 10000u);
   const auto id = gen.next(1700000000000ull);
   EXPECT_EQ(to_string(id).substr(0, 8), "018bcfe5");  // 1700000000000 = 0x018bcfe56800 (or a later ms)
+}
+
+TEST(Uuid, V7RandomBitsDifferBetweenGeneratorsAndStayUniqueAcrossReseeds) {
+  Uuidv7Generator a, b;
+  const auto x = a.next(1700000000000ull), y = b.next(1700000000000ull);
+  EXPECT_NE(std::vector<uint8_t>(x.begin() + 8, x.end()), std::vector<uint8_t>(y.begin() + 8, y.end()));
+  std::set<std::vector<uint8_t>> tails;  // the 62 random bits alone, over three reseeds
+  for (int i = 0; i < 200000; ++i) {
+    const auto id = a.next(1700000000000ull + i / 1000);
+    tails.emplace(id.begin() + 8, id.end());
+  }
+  EXPECT_EQ(tails.size(), 200000u);
 }
