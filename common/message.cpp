@@ -212,26 +212,27 @@ Parsed<DraftMessage> parse_message_payload(std::string_view payload, const Messa
 }
 
 std::string to_json(const StoredMessage& m) {
+  // id, conversation_id, room, sender, type and created_at are made of [0-9a-z.:_TZ-] by
+  // construction (uuids, usernames, RFC 3339): only content and client_id can need escaping.
+  const auto plain = [](std::string& out, const char* key, std::string_view value) {
+    out.append(key).push_back('"');
+    out.append(value).push_back('"');
+  };
   std::string out;
-  out.reserve(200 + m.draft.content.size() + m.draft.metadata_json.size());
-  out.append("{\"id\":");
-  append_json_string(out, m.id);
-  out.append(",\"conversation_id\":");
-  append_json_string(out, m.conversation_id);
-  out.append(",\"room\":");
-  append_json_string(out, m.room);
-  out.append(",\"sender\":");
-  append_json_string(out, m.sender);
+  out.reserve(220 + m.room.size() + m.sender.size() + m.draft.content.size() + m.draft.metadata_json.size() +
+              m.draft.client_id.size());
+  plain(out, "{\"id\":", m.id);
+  plain(out, ",\"conversation_id\":", m.conversation_id);
+  plain(out, ",\"room\":", m.room);
+  plain(out, ",\"sender\":", m.sender);
   out.append(",\"content\":");
   append_json_string(out, m.draft.content);
-  out.append(",\"type\":");
-  append_json_string(out, m.draft.type);
+  plain(out, ",\"type\":", m.draft.type);
   out.append(",\"metadata\":").append(m.draft.metadata_json);
   out.append(",\"client_id\":");
   if (m.draft.client_id.empty()) out.append("null");
   else append_json_string(out, m.draft.client_id);
-  out.append(",\"created_at\":");
-  append_json_string(out, m.created_at);
+  plain(out, ",\"created_at\":", m.created_at);
   out.push_back('}');
   return out;
 }
