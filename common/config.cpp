@@ -19,6 +19,7 @@ const std::set<std::string> kKnownKeys = {
     "shipper.batch_max", "shipper.batch_latency_ms",
     "limits.max_content_chars", "limits.max_payload_bytes", "limits.max_metadata_bytes",
     "limits.max_json_depth", "limits.max_client_id_chars",
+    "limits.messages_per_second", "limits.message_burst", "limits.max_connections_per_user",
     "dedup.window_seconds", "dedup.max_entries",
     "directory.refresh_ms",
     "service_accounts.*.password_hash", "service_accounts.*.password_file",
@@ -165,6 +166,10 @@ Config load_config_text(const std::string& yaml_text, const std::string& base_di
   l.max_metadata_bytes = get_uint<size_t>(root, "limits.max_metadata_bytes", l.max_metadata_bytes, 2, 1 << 20);
   l.max_json_depth = get_uint<size_t>(root, "limits.max_json_depth", l.max_json_depth, 2, 256);
   l.max_client_id_chars = get_uint<size_t>(root, "limits.max_client_id_chars", l.max_client_id_chars, 1, 64);
+  auto& u = c.user_limits;
+  u.messages_per_second = get_uint<uint32_t>(root, "limits.messages_per_second", u.messages_per_second, 0, 1000000);
+  u.message_burst = get_uint<uint32_t>(root, "limits.message_burst", u.message_burst, 1, 10000000);
+  u.max_connections = get_uint<uint32_t>(root, "limits.max_connections_per_user", u.max_connections, 0, 100000);
 
   c.dedup_window_s = get_uint<uint32_t>(root, "dedup.window_seconds", c.dedup_window_s, 0, 86400);
   c.dedup_max_entries = get_uint<uint32_t>(root, "dedup.max_entries", c.dedup_max_entries, 1, 10000000);

@@ -24,6 +24,13 @@ struct ServiceAccount {
   std::string password;       // a plain secret read from password_file
 };
 
+// Per-user limits against floods; 0 turns one off.
+struct UserLimits {
+  uint32_t messages_per_second = 20;  // sustained publishes on chat/ topics, over all connections
+  uint32_t message_burst = 100;       // how many may come at once before the rate applies
+  uint32_t max_connections = 10;      // simultaneous connections of one user
+};
+
 struct Config {
   std::string database_dsn;
 
@@ -36,6 +43,7 @@ struct Config {
   uint32_t batch_latency_ms = 2;
 
   MessageLimits limits;
+  UserLimits user_limits;
 
   uint32_t dedup_window_s = 600;
   uint32_t dedup_max_entries = 100000;

@@ -36,6 +36,21 @@ std::optional<std::string> ConnectionRegistry::on_disconnect(const void* client)
   return went_offline;
 }
 
+int ConnectionRegistry::others_of(const std::string& username, const void* client,
+                                  const std::string& client_id) const {
+  const auto count = per_user_.find(username);
+  int n = count == per_user_.end() ? 0 : count->second;
+  const auto replaced = [&](const void* c) {
+    const auto it = connections_.find(c);
+    return it != connections_.end() && it->second.counted && it->second.username == username;
+  };
+  if (replaced(client)) --n;
+  if (const auto by_id = by_client_id_.find(client_id); by_id != by_client_id_.end() && by_id->second != client &&
+                                                        replaced(by_id->second))
+    --n;
+  return n;
+}
+
 bool ConnectionRegistry::is_departing(const void* client) const {
   const auto it = connections_.find(client);
   return it == connections_.end() || it->second.departing;

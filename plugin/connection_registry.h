@@ -16,6 +16,9 @@ class ConnectionRegistry {
   bool on_authenticated(const void* client, const std::string& username, const std::string& client_id);
   // A client is disconnecting. The username if the user just went offline.
   std::optional<std::string> on_disconnect(const void* client);
+  // How many of `username`'s connections would stay if `client` (with `client_id`) connected:
+  // a reconnect under the same client id replaces its old connection rather than adding one.
+  int others_of(const std::string& username, const void* client, const std::string& client_id) const;
   // True if the client is going away or unknown (its publishes now can only be wills).
   bool is_departing(const void* client) const;
 

@@ -20,6 +20,7 @@
 #include "plugin/dedup_cache.h"
 #include "plugin/log_queue.h"
 #include "plugin/message_pipeline.h"
+#include "plugin/rate_limiter.h"
 #include "plugin/shipper.h"
 #include "plugin/spool.h"
 #include "plugin/user_directory.h"
@@ -38,7 +39,8 @@ struct Plugin {
         spool(config.spool_dir, config.fsync, config.fsync_interval_ms, config.segment_bytes),
         dedup(config.dedup_window_s, config.dedup_max_entries),
         pipeline(config.limits, spool, dedup),
-        shipper(config, spool, log) {}
+        shipper(config, spool, log),
+        rate(config.user_limits.messages_per_second, config.user_limits.message_burst) {}
 
   mosquitto_plugin_id_t* id = nullptr;
   Config config;
@@ -50,6 +52,7 @@ struct Plugin {
   MessagePipeline pipeline;
   Shipper shipper;
   ConnectionRegistry connections;
+  RateLimiter rate;
 };
 
 int mosquitto_level(LogLevel level) {
@@ -78,11 +81,12 @@ void publish_presence(const std::string& username, const char* status) {
                                 nullptr);
 }
 
-void publish_error(const std::string& username, const std::string& topic, const PublishDecision& d) {
-  nlohmann::json report = {{"topic", topic},
-                           {"client_id", d.client_id.empty() ? nlohmann::json() : nlohmann::json(d.client_id)},
-                           {"code", d.error.code},
-                           {"reason", d.error.reason}};
+// users/<me>/errors: why a publish (or, with an empty topic, a connection) was refused.
+void publish_error(const std::string& username, const std::string& topic, const ValidationError& error) {
+  nlohmann::json report = {{"topic", topic.empty() ? nlohmann::json() : nlohmann::json(topic)},
+                           {"client_id", error.client_id.empty() ? nlohmann::json() : nlohmann::json(error.client_id)},
+                           {"code", error.code},
+                           {"reason", error.reason}};
   const std::string payload = report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const std::string error_topic = user_topic(username, "errors");
   mosquitto_broker_publish_copy(nullptr, error_topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1,
@@ -114,9 +118,22 @@ int on_basic_auth(int, void* event_data, void* userdata) {
   auto* ev = static_cast<mosquitto_evt_basic_auth*>(event_data);
   if (!ev->username || !ev->password) return MOSQ_ERR_AUTH;  // no anonymous clients
   if (!p.auth.authenticate(ev->username, ev->password)) return MOSQ_ERR_AUTH;
-  if (!p.auth.is_service(ev->username) &&
-      p.connections.on_authenticated(ev->client, ev->username, str(mosquitto_client_id(ev->client))))
-    publish_presence(ev->username, "online");
+  if (p.auth.is_service(ev->username)) return MOSQ_ERR_SUCCESS;
+  const std::string client_id = str(mosquitto_client_id(ev->client));
+  const uint32_t max_connections = p.config.user_limits.max_connections;
+  if (max_connections && p.connections.others_of(ev->username, ev->client, client_id) >= int(max_connections)) {
+    mosquitto_log_printf(MOSQ_LOG_NOTICE,
+                         "mqchat: refused connection '%s' of %s: already %u connections "
+                         "(limits.max_connections_per_user)",
+                         client_id.c_str(), ev->username, max_connections);
+    publish_error(ev->username, "",
+                  {"too_many_connections",
+                   "a new connection (client id '" + client_id + "') was refused: you already have " +
+                       std::to_string(max_connections) + " connections, the limit",
+                   ""});
+    return MOSQ_ERR_AUTH;
+  }
+  if (p.connections.on_authenticated(ev->client, ev->username, client_id)) publish_presence(ev->username, "online");
   return MOSQ_ERR_SUCCESS;
 }
 
@@ -146,10 +163,20 @@ int on_message(int, void* event_data, void* userdata) {
   const char* username = mosquitto_client_username(ev->client);
   if (!username) return MOSQ_ERR_ACL_DENIED;
   const Principal who{username, p.auth.is_service(username)};
+  const bool chat = std::strncmp(ev->topic, "chat/", 5) == 0;
+  if (!who.service && chat && !p.rate.allow(username, now_unix_us())) {
+    const auto& l = p.config.user_limits;
+    publish_error(username, ev->topic,
+                  {"rate_limited",
+                   "more than " + std::to_string(l.message_burst) + " publishes at once or " +
+                       std::to_string(l.messages_per_second) + " per second (limits.messages_per_second); slow down",
+                   ""});
+    return MOSQ_ERR_ACL_DENIED;
+  }
   const std::string_view payload(static_cast<const char*>(ev->payload), ev->payloadlen);
   PublishDecision d = p.pipeline.on_publish(who, ev->topic, payload);
 
-  if (!who.service && std::strncmp(ev->topic, "chat/", 5) == 0) ev->retain = false;  // chat is never retained
+  if (!who.service && chat) ev->retain = false;  // chat is never retained
 
   switch (d.action) {
     case PublishDecision::Action::Pass:
@@ -162,13 +189,13 @@ int on_message(int, void* event_data, void* userdata) {
       if (ev->qos == 2) return replace_payload(ev, d.payload) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
       return replace_topic(ev, kDuplicateSink) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
     case PublishDecision::Action::Refuse:
-      publish_error(username, ev->topic, d);
+      publish_error(username, ev->topic, {d.error.code, d.error.reason, d.client_id});
       return MOSQ_ERR_ACL_DENIED;
     case PublishDecision::Action::Fail:
       // Not durable, so not acknowledged: dropping the connection makes a QoS 1/2 client resend.
       mosquitto_log_printf(MOSQ_LOG_ERR, "mqchat: spool write failed in %s; disconnecting %s so it retries",
                            p.config.spool_dir.c_str(), username);
-      publish_error(username, ev->topic, d);
+      publish_error(username, ev->topic, {d.error.code, d.error.reason, d.client_id});
       return MOSQ_ERR_UNKNOWN;
   }
   return MOSQ_ERR_SUCCESS;

@@ -32,8 +32,9 @@ std::string Stack::bridge_password() {
   return pw;
 }
 
-void Stack::svc(const std::string& action, const std::string& service) {
-  const std::string cmd = env("MQCHAT_CLI") + " svc " + action + " " + service + " >&2";
+void Stack::svc(const std::string& action, const std::string& service, const std::string& plugin_opts) {
+  const std::string prefix = plugin_opts.empty() ? "" : "MQCHAT_PLUGIN_OPTS='" + plugin_opts + "' ";
+  const std::string cmd = prefix + env("MQCHAT_CLI") + " svc " + action + " " + service + " >&2";
   if (run_command(cmd) != 0) throw std::runtime_error("failed: " + cmd);
 }
 

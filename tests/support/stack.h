@@ -14,7 +14,8 @@ struct Stack {
   static std::string run_dir();
   static std::string bridge_password();
   // `./mqchat svc <action> <service>` (start|stop|kill|restart, postgres|broker|bridge); throws on failure.
-  static void svc(const std::string& action, const std::string& service);
+  // `plugin_opts` ("key=value ..."), when given, replaces MQCHAT_PLUGIN_OPTS for this start.
+  static void svc(const std::string& action, const std::string& service, const std::string& plugin_opts = "");
 };
 
 // Runs a shell command, returns its exit status and (optionally) its stdout.

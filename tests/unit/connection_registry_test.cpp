@@ -45,3 +45,17 @@ TEST(ConnectionRegistry, ReusedAddressIsANewConnection) {
   EXPECT_FALSE(r.is_departing(&a));
   EXPECT_EQ(r.on_disconnect(&a), "bob");
 }
+
+TEST(ConnectionRegistry, CountsOtherConnectionsForTheLimitButNotTheOneAReconnectReplaces) {
+  ConnectionRegistry r;
+  int a = 0, b = 0, c = 0;
+  EXPECT_EQ(r.others_of("alice", &a, "phone"), 0);
+  r.on_authenticated(&a, "alice", "phone");
+  r.on_authenticated(&b, "alice", "laptop");
+  EXPECT_EQ(r.others_of("alice", &c, "tablet"), 2);
+  EXPECT_EQ(r.others_of("alice", &c, "phone"), 1);   // takes the phone's session over
+  EXPECT_EQ(r.others_of("alice", &a, "phone"), 1);   // re-authentication of a live connection
+  EXPECT_EQ(r.others_of("bob", &c, "phone"), 0);     // someone else's client id is not alice's
+  r.on_disconnect(&a);
+  EXPECT_EQ(r.others_of("alice", &c, "tablet"), 1);
+}

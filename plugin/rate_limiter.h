@@ -1,0 +1,32 @@
+#pragma once
+// Per-user token buckets: `burst` publishes at once, then `rate` per second, however many
+// connections the user spreads them over. Broker thread only.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace mqchat {
+
+class RateLimiter {
+ public:
+  RateLimiter(uint32_t per_second, uint32_t burst) : per_second_(per_second), burst_(burst) {}
+
+  // True if `user` may publish now (and takes a token); always true when the rate is 0.
+  bool allow(std::string_view user, int64_t now_us);
+  size_t tracked() const { return buckets_.size(); }
+
+ private:
+  struct Bucket {
+    double tokens;
+    int64_t updated_us;
+  };
+  void forget_full_buckets(int64_t now_us);
+
+  uint32_t per_second_;
+  uint32_t burst_;
+  std::unordered_map<std::string, Bucket> buckets_;
+  int64_t next_sweep_us_ = 0;
+};
+
+}  // namespace mqchat
