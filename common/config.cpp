@@ -23,6 +23,7 @@ const std::set<std::string> kKnownKeys = {
     "dedup.window_seconds", "dedup.max_entries",
     "directory.refresh_ms",
     "service_accounts.*.password_hash", "service_accounts.*.password_file",
+    "jwt.algorithm", "jwt.secret_file", "jwt.public_key_file", "jwt.leeway_seconds",
 };
 
 std::vector<std::string> split_dots(const std::string& key) {
@@ -118,6 +119,15 @@ std::string resolve(const std::string& base_dir, const std::string& path) {
   return base_dir + "/" + path;
 }
 
+std::string read_whole_file(const std::string& key, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("config: " + key + ": cannot read '" + path + "'");
+  std::stringstream text;
+  text << in.rdbuf();
+  if (text.str().empty()) throw ConfigError("config: " + key + ": '" + path + "' is empty");
+  return text.str();
+}
+
 std::string read_secret_file(const std::string& key, const std::string& path) {
   std::ifstream in(path);
   if (!in) throw ConfigError("config: " + key + ": cannot read '" + path + "'");
@@ -192,6 +202,29 @@ Config load_config_text(const std::string& yaml_text, const std::string& base_di
         throw ConfigError("config: " + key + " needs exactly one of password_hash, password_file");
       c.service_accounts[account.login] = account;
     }
+  }
+
+  auto& jwt = c.jwt;
+  jwt.algorithm = get_string(root, "jwt.algorithm", "");
+  jwt.leeway_s = get_uint<uint32_t>(root, "jwt.leeway_seconds", jwt.leeway_s, 0, 3600);
+  const std::string secret_file = get_string(root, "jwt.secret_file", "");
+  const std::string public_key_file = get_string(root, "jwt.public_key_file", "");
+  if (!jwt.algorithm.empty()) {
+    static const std::set<std::string> kAlgorithms = {"HS256", "HS384", "HS512", "RS256", "RS384",
+                                                      "RS512", "ES256", "ES384", "ES512"};
+    if (!kAlgorithms.count(jwt.algorithm))
+      throw ConfigError("config: jwt.algorithm: '" + jwt.algorithm + "' is not one of HS256/384/512, RS256/384/512, ES256/384/512");
+    const bool shared_secret = jwt.algorithm[0] == 'H';
+    if (shared_secret && (secret_file.empty() || !public_key_file.empty()))
+      throw ConfigError("config: jwt.algorithm " + jwt.algorithm + " needs jwt.secret_file (and no jwt.public_key_file)");
+    if (!shared_secret && (public_key_file.empty() || !secret_file.empty()))
+      throw ConfigError("config: jwt.algorithm " + jwt.algorithm + " needs jwt.public_key_file (and no jwt.secret_file)");
+    jwt.key = shared_secret ? read_secret_file("jwt.secret_file", resolve(base_dir, secret_file))
+                            : read_whole_file("jwt.public_key_file", resolve(base_dir, public_key_file));
+    if (shared_secret && jwt.key.size() < 32)
+      throw ConfigError("config: jwt.secret_file: a shared secret needs at least 32 bytes");
+  } else if (!secret_file.empty() || !public_key_file.empty()) {
+    throw ConfigError("config: jwt.secret_file / jwt.public_key_file are set but jwt.algorithm is not");
   }
   return c;
 }

@@ -31,6 +31,14 @@ struct UserLimits {
   uint32_t max_connections = 10;      // simultaneous connections of one user
 };
 
+// Login with a JSON Web Token as the MQTT password (off when `algorithm` is empty): signed with
+// `key` (the shared secret for HS*, a PEM public key for RS*/ES*), `sub` = the profile's id.
+struct JwtSettings {
+  std::string algorithm;  // HS256 | HS384 | HS512 | RS256 | RS384 | RS512 | ES256 | ES384 | ES512
+  std::string key;
+  uint32_t leeway_s = 30;  // clock skew allowed on exp / nbf
+};
+
 struct Config {
   std::string database_dsn;
 
@@ -51,6 +59,8 @@ struct Config {
   uint32_t directory_refresh_ms = 30000;  // full reload period; changes arrive by LISTEN at once
 
   std::map<std::string, ServiceAccount> service_accounts;  // by login
+
+  JwtSettings jwt;
 };
 
 using Overrides = std::vector<std::pair<std::string, std::string>>;

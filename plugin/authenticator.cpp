@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <chrono>
 #include <cstring>
 
 namespace mqchat {
@@ -13,8 +14,12 @@ namespace {
 constexpr size_t kMaxCachedUsers = 200000;
 }
 
-Authenticator::Authenticator(std::map<std::string, ServiceAccount> service_accounts, const UserDirectory& directory)
-    : service_accounts_(std::move(service_accounts)), directory_(directory), crypt_scratch_(new crypt_data()) {
+Authenticator::Authenticator(std::map<std::string, ServiceAccount> service_accounts, const UserDirectory& directory,
+                             JwtSettings jwt)
+    : service_accounts_(std::move(service_accounts)),
+      directory_(directory),
+      jwt_(std::move(jwt)),
+      crypt_scratch_(new crypt_data()) {
   RAND_bytes(key_.data(), static_cast<int>(key_.size()));
 }
 
@@ -39,7 +44,7 @@ bool Authenticator::is_service(std::string_view username) const {
   return username.substr(0, 4) == "svc:" && service_accounts_.count(std::string(username)) > 0;
 }
 
-bool Authenticator::authenticate(std::string_view username, std::string_view password) {
+bool Authenticator::authenticate(std::string_view username, std::string_view password, std::string* why) {
   if (username.empty()) return false;
   const std::string name(username);
 
@@ -56,6 +61,15 @@ bool Authenticator::authenticate(std::string_view username, std::string_view pas
   const auto users = directory_.snapshot();
   const auto user = users->find(name);
   if (user == users->end()) return false;
+  if (jwt_.enabled() && JwtVerifier::looks_like_token(password)) {
+    const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+    auto check = jwt_.verify(password, now_s);
+    if (check.ok && check.subject != user->second.id)
+      check = TokenCheck{false, {}, "its sub is not " + name + "'s profile id"};
+    if (!check.ok && why) *why = "token refused: " + check.refusal;
+    return check.ok;
+  }
   const std::string& hash = user->second.password_hash;
   const Digest digest = digest_of(password);
 

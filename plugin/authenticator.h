@@ -14,15 +14,19 @@
 #include <unordered_map>
 
 #include "common/config.h"
+#include "plugin/jwt_verifier.h"
 #include "plugin/user_directory.h"
 
 namespace mqchat {
 
 class Authenticator {
  public:
-  Authenticator(std::map<std::string, ServiceAccount> service_accounts, const UserDirectory& directory);
+  Authenticator(std::map<std::string, ServiceAccount> service_accounts, const UserDirectory& directory,
+                JwtSettings jwt = {});
 
-  bool authenticate(std::string_view username, std::string_view password);
+  // The password may be a JSON Web Token when jwt.algorithm is configured. `why`, when given,
+  // receives the reason a token was refused (wrong passwords get no explanation).
+  bool authenticate(std::string_view username, std::string_view password, std::string* why = nullptr);
   bool is_service(std::string_view username) const;
 
  private:
@@ -37,6 +41,7 @@ class Authenticator {
 
   std::map<std::string, ServiceAccount> service_accounts_;
   const UserDirectory& directory_;
+  JwtVerifier jwt_;
   std::array<uint8_t, 32> key_{};  // random per process: cached digests are useless elsewhere
   std::unordered_map<std::string, Verified> verified_;
   std::unique_ptr<crypt_data> crypt_scratch_;

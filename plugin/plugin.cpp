@@ -35,7 +35,7 @@ struct Plugin {
   explicit Plugin(Config c)
       : config(std::move(c)),
         directory(config.database_dsn, config.spool_dir + "/users.cache", config.directory_refresh_ms, log),
-        auth(config.service_accounts, directory),
+        auth(config.service_accounts, directory, config.jwt),
         spool(config.spool_dir, config.fsync, config.fsync_interval_ms, config.segment_bytes),
         dedup(config.dedup_window_s, config.dedup_max_entries),
         pipeline(config.limits, spool, dedup),
@@ -117,7 +117,11 @@ int on_basic_auth(int, void* event_data, void* userdata) {
   auto& p = *static_cast<Plugin*>(userdata);
   auto* ev = static_cast<mosquitto_evt_basic_auth*>(event_data);
   if (!ev->username || !ev->password) return MOSQ_ERR_AUTH;  // no anonymous clients
-  if (!p.auth.authenticate(ev->username, ev->password)) return MOSQ_ERR_AUTH;
+  std::string why;
+  if (!p.auth.authenticate(ev->username, ev->password, &why)) {
+    if (!why.empty()) mosquitto_log_printf(MOSQ_LOG_NOTICE, "mqchat: login of %s refused: %s", ev->username, why.c_str());
+    return MOSQ_ERR_AUTH;
+  }
   if (p.auth.is_service(ev->username)) return MOSQ_ERR_SUCCESS;
   const std::string client_id = str(mosquitto_client_id(ev->client));
   const uint32_t max_connections = p.config.user_limits.max_connections;

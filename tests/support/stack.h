@@ -14,7 +14,8 @@ struct Stack {
   static std::string run_dir();
   static std::string bridge_password();
   // `./mqchat svc <action> <service>` (start|stop|kill|restart, postgres|broker|bridge); throws on failure.
-  // `plugin_opts` ("key=value ..."), when given, replaces MQCHAT_PLUGIN_OPTS for this start.
+  // `plugin_opts` ("key=value ..."), when given, is added after MQCHAT_PLUGIN_OPTS for this start
+  // (later settings win).
   static void svc(const std::string& action, const std::string& service, const std::string& plugin_opts = "");
 };
 

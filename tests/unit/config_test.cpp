@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 using namespace mqchat;
 
 namespace {
@@ -58,4 +60,26 @@ TEST(Config, ErrorsNameTheKey) {
                 .find("service_accounts.bridge.password_file"),
             std::string::npos);
   EXPECT_NE(error_of("database: [\n").find("invalid YAML"), std::string::npos);
+}
+
+TEST(Config, UserLimitsAndTokenLogins) {
+  const Config c = load_config_text(kMinimal, "/base", {{"limits.messages_per_second", "0"}});
+  EXPECT_EQ(c.user_limits.messages_per_second, 0u);
+  EXPECT_EQ(c.user_limits.max_connections, 10u);
+  EXPECT_TRUE(c.jwt.algorithm.empty());
+  EXPECT_NE(error_of(kMinimal, {{"limits.max_connections_per_user", "-1"}}).find("limits.max_connections_per_user"),
+            std::string::npos);
+
+  const std::string secret = testing::TempDir() + "/jwt-secret";
+  std::ofstream(secret) << "0123456789abcdef0123456789abcdef!\n";
+  const Config j = load_config_text(kMinimal, "/base", {{"jwt.algorithm", "HS256"}, {"jwt.secret_file", secret}});
+  EXPECT_EQ(j.jwt.key, "0123456789abcdef0123456789abcdef!");
+  EXPECT_NE(error_of(kMinimal, {{"jwt.algorithm", "none"}}).find("jwt.algorithm"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {{"jwt.algorithm", "HS256"}}).find("jwt.secret_file"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {{"jwt.algorithm", "RS256"}, {"jwt.secret_file", secret}}).find("jwt.public_key_file"),
+            std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {{"jwt.secret_file", secret}}).find("jwt.algorithm is not"), std::string::npos);
+  std::ofstream(secret) << "short\n";
+  EXPECT_NE(error_of(kMinimal, {{"jwt.algorithm", "HS256"}, {"jwt.secret_file", secret}}).find("at least 32 bytes"),
+            std::string::npos);
 }
