@@ -76,6 +76,12 @@ bool Authenticator::authenticate(std::string_view username, std::string_view pas
   if (const auto hit = verified_.find(name); hit != verified_.end() && hit->second.hash == hash &&
                                              CRYPTO_memcmp(hit->second.digest.data(), digest.data(), digest.size()) == 0)
     return true;
+  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  if (!hash_checks_.allow(name, now_us)) {
+    if (why) *why = "too many failed logins for this account; password checks are slowed to one per 2 s";
+    return false;
+  }
   if (!verify_hash(hash, password)) return false;
   if (verified_.size() >= kMaxCachedUsers) verified_.clear();
   verified_[name] = Verified{hash, digest};

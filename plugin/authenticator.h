@@ -15,6 +15,7 @@
 
 #include "common/config.h"
 #include "plugin/jwt_verifier.h"
+#include "plugin/rate_limiter.h"
 #include "plugin/user_directory.h"
 
 namespace mqchat {
@@ -44,6 +45,10 @@ class Authenticator {
   JwtVerifier jwt_;
   std::array<uint8_t, 32> key_{};  // random per process: cached digests are useless elsewhere
   std::unordered_map<std::string, Verified> verified_;
+  // crypt(3) checks per username: a few at once, then one every 2 s. Basic auth runs on the broker
+  // thread and a bcrypt takes milliseconds, so a stream of wrong passwords for one account must
+  // not buy the attacker the broker's time. A cached good login never needs a check.
+  RateLimiter hash_checks_{0.5, 10};
   std::unique_ptr<crypt_data> crypt_scratch_;
 };
 

@@ -5,7 +5,7 @@
 namespace mqchat {
 
 bool RateLimiter::allow(std::string_view user, int64_t now_us) {
-  if (per_second_ == 0) return true;
+  if (per_second_ <= 0) return true;
   if (now_us >= next_sweep_us_) forget_full_buckets(now_us);
   auto [it, fresh] = buckets_.try_emplace(std::string(user), Bucket{double(burst_), now_us});
   Bucket& b = it->second;

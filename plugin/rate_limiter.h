@@ -1,6 +1,6 @@
 #pragma once
 // Per-user token buckets: `burst` publishes at once, then `rate` per second, however many
-// connections the user spreads them over. Broker thread only.
+// connections the user spreads them over. Broker thread only (or one thread, whichever).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -10,7 +10,7 @@ namespace mqchat {
 
 class RateLimiter {
  public:
-  RateLimiter(uint32_t per_second, uint32_t burst) : per_second_(per_second), burst_(burst) {}
+  RateLimiter(double per_second, uint32_t burst) : per_second_(per_second), burst_(burst) {}
 
   // True if `user` may publish now (and takes a token); always true when the rate is 0.
   bool allow(std::string_view user, int64_t now_us);
@@ -23,7 +23,7 @@ class RateLimiter {
   };
   void forget_full_buckets(int64_t now_us);
 
-  uint32_t per_second_;
+  double per_second_;
   uint32_t burst_;
   std::unordered_map<std::string, Bucket> buckets_;
   int64_t next_sweep_us_ = 0;
