@@ -18,6 +18,12 @@ Parsed<T> fail(std::string code, std::string reason) {
   return Parsed<T>{std::nullopt, error(std::move(code), std::move(reason))};
 }
 
+template <typename T>
+Parsed<T> too_large(std::string_view payload, const MessageLimits& limits) {
+  return fail<T>("payload_too_large", "payload has " + std::to_string(payload.size()) + " bytes; the limit is " +
+                                          std::to_string(limits.max_payload_bytes));
+}
+
 // Deepest nesting of objects/arrays, counted without building anything.
 size_t json_depth(std::string_view text) {
   size_t depth = 0, deepest = 0;
@@ -63,10 +69,7 @@ std::optional<ValidationError> validate_content(std::string_view content, const 
 }
 
 Parsed<nlohmann::json> parse_json_object(std::string_view payload, const MessageLimits& limits) {
-  if (payload.size() > limits.max_payload_bytes)
-    return fail<nlohmann::json>("payload_too_large", "payload has " + std::to_string(payload.size()) +
-                                                         " bytes; the limit is " +
-                                                         std::to_string(limits.max_payload_bytes));
+  if (payload.size() > limits.max_payload_bytes) return too_large<nlohmann::json>(payload, limits);
   if (!utf8_length(payload)) return fail<nlohmann::json>("invalid_utf8", "payload is not valid UTF-8");
   if (json_depth(payload) > limits.max_json_depth)
     return fail<nlohmann::json>("bad_json", "JSON is nested deeper than " +
@@ -167,10 +170,7 @@ std::optional<MessageFields> scan_flat_message(std::string_view s) {
 }  // namespace
 
 Parsed<DraftMessage> parse_message_payload(std::string_view payload, const MessageLimits& limits) {
-  if (payload.size() > limits.max_payload_bytes)
-    return fail<DraftMessage>("payload_too_large", "payload has " + std::to_string(payload.size()) +
-                                                       " bytes; the limit is " +
-                                                       std::to_string(limits.max_payload_bytes));
+  if (payload.size() > limits.max_payload_bytes) return too_large<DraftMessage>(payload, limits);
   if (!starts_with_brace(payload)) {
     if (auto bad = validate_content(payload, limits)) return Parsed<DraftMessage>{std::nullopt, *bad};
     DraftMessage draft;

@@ -5,8 +5,9 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include <chrono>
 #include <cstring>
+
+#include "common/clock.h"
 
 namespace mqchat {
 
@@ -62,9 +63,7 @@ bool Authenticator::authenticate(std::string_view username, std::string_view pas
   const auto user = users->find(name);
   if (user == users->end()) return false;
   if (jwt_.enabled() && JwtVerifier::looks_like_token(password)) {
-    const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch()).count();
-    auto check = jwt_.verify(password, now_s);
+    auto check = jwt_.verify(password, now_unix_us() / 1000000);
     if (check.ok && check.subject != user->second.id)
       check = TokenCheck{false, {}, "its sub is not " + name + "'s profile id"};
     if (!check.ok && why) *why = "token refused: " + check.refusal;
@@ -76,9 +75,7 @@ bool Authenticator::authenticate(std::string_view username, std::string_view pas
   if (const auto hit = verified_.find(name); hit != verified_.end() && hit->second.hash == hash &&
                                              CRYPTO_memcmp(hit->second.digest.data(), digest.data(), digest.size()) == 0)
     return true;
-  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
-  if (!hash_checks_.allow(name, now_us)) {
+  if (!hash_checks_.allow(name, now_unix_us())) {
     if (why) *why = "too many failed logins for this account; password checks are slowed to one per 2 s";
     return false;
   }

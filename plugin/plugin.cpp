@@ -93,6 +93,10 @@ void publish_error(const std::string& username, const std::string& topic, const 
                                 false, nullptr);
 }
 
+// The report for a refused or failed publish: the message's client_id (or request_id) so the
+// publisher can match it.
+ValidationError report_of(const PublishDecision& d) { return {d.error.code, d.error.reason, d.client_id}; }
+
 // Hands `text` to the broker as the message's payload (the broker frees the old one).
 bool replace_payload(mosquitto_evt_message* ev, const std::string& text) {
   auto* buf = static_cast<char*>(mosquitto_malloc(text.size() + 1));
@@ -193,13 +197,13 @@ int on_message(int, void* event_data, void* userdata) {
       if (ev->qos == 2) return replace_payload(ev, d.payload) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
       return replace_topic(ev, kDuplicateSink) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
     case PublishDecision::Action::Refuse:
-      publish_error(username, ev->topic, {d.error.code, d.error.reason, d.client_id});
+      publish_error(username, ev->topic, report_of(d));
       return MOSQ_ERR_ACL_DENIED;
     case PublishDecision::Action::Fail:
       // Not durable, so not acknowledged: dropping the connection makes a QoS 1/2 client resend.
       mosquitto_log_printf(MOSQ_LOG_ERR, "mqchat: spool write failed in %s; disconnecting %s so it retries",
                            p.config.spool_dir.c_str(), username);
-      publish_error(username, ev->topic, {d.error.code, d.error.reason, d.client_id});
+      publish_error(username, ev->topic, report_of(d));
       return MOSQ_ERR_UNKNOWN;
   }
   return MOSQ_ERR_SUCCESS;

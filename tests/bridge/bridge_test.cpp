@@ -68,28 +68,20 @@ json find_room(const json& summary, const std::string& room) {
 
 }  // namespace
 
-class Bridge : public StackTest {
- protected:
-  void SetUp() override {
-    StackTest::SetUp();
-    if (IsSkipped()) return;
-    p_ = make_pair_of_users();
-  }
-  Pair p_;
-};
+class Bridge : public PairTest {};
 
 TEST_F(Bridge, TheOfflineStoryEndToEnd) {
   {
-    Person alice(p_.alice, p_.room);
+    Person alice(pair_.alice, pair_.room);
     for (int i = 0; i < 120; ++i)
-      ASSERT_EQ(alice.client.publish(topic(p_.room, "messages"), "missed " + std::to_string(i)), 0);
+      ASSERT_EQ(alice.client.publish(topic(pair_.room, "messages"), "missed " + std::to_string(i)), 0);
   }
   // Bob was offline; he connects with a clean session and reads his retained summary.
-  Person bob(p_.bob, p_.room);
-  const json summary = bob.summary_where([&](const json& s) { return find_room(s, p_.room)["unread_count"] == 120; });
-  const json entry = find_room(summary, p_.room);
+  Person bob(pair_.bob, pair_.room);
+  const json summary = bob.summary_where([&](const json& s) { return find_room(s, pair_.room)["unread_count"] == 120; });
+  const json entry = find_room(summary, pair_.room);
   ASSERT_EQ(entry["unread_count"], 120) << summary;
-  EXPECT_EQ(entry["with"], p_.alice);
+  EXPECT_EQ(entry["with"], pair_.alice);
   EXPECT_EQ(entry["last_message"]["content"], "missed 119");
 
   // Pages back: 50 + 50 + 20, oldest first within a page, no gap, no duplicate.
@@ -97,7 +89,7 @@ TEST_F(Bridge, TheOfflineStoryEndToEnd) {
   std::set<std::string> ids;
   json page = bob.history({{"request_id", "p1"}});
   EXPECT_EQ(page["request_id"], "p1");
-  EXPECT_EQ(page["room"], p_.room);
+  EXPECT_EQ(page["room"], pair_.room);
   std::vector<size_t> sizes;
   for (int n = 0; n < 3; ++n) {
     sizes.push_back(page["messages"].size());
@@ -118,28 +110,28 @@ TEST_F(Bridge, TheOfflineStoryEndToEnd) {
   for (int i = 0; i < 120; ++i) EXPECT_EQ(contents[static_cast<size_t>(i)], "missed " + std::to_string(i));
 
   // Bob marks everything read; alice (back online) gets the receipt; bob's unread count drops to 0.
-  Person alice(p_.alice, p_.room);
+  Person alice(pair_.alice, pair_.room);
   const std::string last_id = *ids.rbegin();
-  ASSERT_EQ(bob.client.publish(topic(p_.room, "read"), json{{"up_to", last_id}}.dump()), 0);
-  const auto receipt = alice.client.wait_message(topic(p_.room, "events"));
+  ASSERT_EQ(bob.client.publish(topic(pair_.room, "read"), json{{"up_to", last_id}}.dump()), 0);
+  const auto receipt = alice.client.wait_message(topic(pair_.room, "events"));
   ASSERT_TRUE(receipt);
   const json r = json::parse(receipt->payload);
   EXPECT_EQ(r["event"], "read");
-  EXPECT_EQ(r["reader"], p_.bob);
+  EXPECT_EQ(r["reader"], pair_.bob);
   EXPECT_EQ(r["up_to"], last_id);
   EXPECT_EQ(r["read_at"].get<std::string>().size(), 27u);
-  EXPECT_EQ(find_room(bob.summary_where([&](const json& s) { return find_room(s, p_.room)["unread_count"] == 0; }),
-                      p_.room)["unread_count"],
+  EXPECT_EQ(find_room(bob.summary_where([&](const json& s) { return find_room(s, pair_.room)["unread_count"] == 0; }),
+                      pair_.room)["unread_count"],
             0);
   EXPECT_EQ(query_value("select count(*) from message_read_status s join messages m on m.id = s.message_id "
-                        "where m.conversation_id = mqchat_conversation_id('" + p_.room + "')"),
+                        "where m.conversation_id = mqchat_conversation_id('" + pair_.room + "')"),
             "120");
   // Alice's history now shows her messages as read.
   EXPECT_FALSE(alice.history({{"limit", 1}})["messages"][0]["read_at"].is_null());
 }
 
 TEST_F(Bridge, HistoryPagesForwardAndAnswersOnTheResponseTopicWithCorrelationData) {
-  Person alice(p_.alice, p_.room);
+  Person alice(pair_.alice, pair_.room);
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(alice.send("m" + std::to_string(i))["id"]);
   json page = alice.history({{"after", ids[1]}, {"limit", 2}});
@@ -148,10 +140,10 @@ TEST_F(Bridge, HistoryPagesForwardAndAnswersOnTheResponseTopicWithCorrelationDat
   EXPECT_EQ(page["messages"][1]["content"], "m3");
   EXPECT_TRUE(page["has_more"].get<bool>());
 
-  mqtt::properties props{mqtt::property(mqtt::property::RESPONSE_TOPIC, "users/" + p_.alice + "/rpc/7"),
+  mqtt::properties props{mqtt::property(mqtt::property::RESPONSE_TOPIC, "users/" + pair_.alice + "/rpc/7"),
                          mqtt::property(mqtt::property::CORRELATION_DATA, std::string("corr-7"))};
-  ASSERT_EQ(alice.client.publish(topic(p_.room, "history"), R"({"limit":1})", 1, false, props), 0);
-  const auto reply = alice.client.wait_message("users/" + p_.alice + "/rpc/7");
+  ASSERT_EQ(alice.client.publish(topic(pair_.room, "history"), R"({"limit":1})", 1, false, props), 0);
+  const auto reply = alice.client.wait_message("users/" + pair_.alice + "/rpc/7");
   ASSERT_TRUE(reply);
   EXPECT_EQ(json::parse(reply->payload)["messages"][0]["content"], "m4");
   ASSERT_TRUE(reply->properties.contains(mqtt::property::CORRELATION_DATA));
@@ -159,12 +151,12 @@ TEST_F(Bridge, HistoryPagesForwardAndAnswersOnTheResponseTopicWithCorrelationDat
 }
 
 TEST_F(Bridge, EditsAndDeletesOwnMessagesOnly) {
-  Person alice(p_.alice, p_.room);
-  Person bob(p_.bob, p_.room);
+  Person alice(pair_.alice, pair_.room);
+  Person bob(pair_.bob, pair_.room);
   const std::string id = alice.send("helo")["id"];
-  bob.client.collect(topic(p_.room, "messages"), 100ms);
+  bob.client.collect(topic(pair_.room, "messages"), 100ms);
 
-  ASSERT_EQ(alice.client.publish(topic(p_.room, "edit"), json{{"id", id}, {"content", "hello"}}.dump()), 0);
+  ASSERT_EQ(alice.client.publish(topic(pair_.room, "edit"), json{{"id", id}, {"content", "hello"}}.dump()), 0);
   json e = bob.event();
   EXPECT_EQ(e["event"], "edited");
   EXPECT_EQ(e["id"], id);
@@ -184,7 +176,7 @@ TEST_F(Bridge, EditsAndDeletesOwnMessagesOnly) {
                         id + "'"),
             "hello|true|true");
 
-  ASSERT_EQ(alice.client.publish(topic(p_.room, "delete"), json{{"id", id}}.dump()), 0);
+  ASSERT_EQ(alice.client.publish(topic(pair_.room, "delete"), json{{"id", id}}.dump()), 0);
   e = bob.event();
   EXPECT_EQ(e["event"], "deleted");
   EXPECT_EQ(e["id"], id);
@@ -199,28 +191,28 @@ TEST_F(Bridge, EditsAndDeletesOwnMessagesOnly) {
 TEST_F(Bridge, ReadEditDeleteRightAfterSendingAreNotRefused) {
   // The message is acknowledged (and echoed) before the shipper has committed it to Postgres; the
   // requests that follow at once must wait for it rather than fail.
-  Person alice(p_.alice, p_.room);
-  Person bob(p_.bob, p_.room);
+  Person alice(pair_.alice, pair_.room);
+  Person bob(pair_.bob, pair_.room);
   for (int i = 0; i < 20; ++i) {
-    ASSERT_EQ(alice.client.publish(topic(p_.room, "messages"), "quick " + std::to_string(i)), 0);
-    const auto echo = bob.client.wait_message(topic(p_.room, "messages"));
+    ASSERT_EQ(alice.client.publish(topic(pair_.room, "messages"), "quick " + std::to_string(i)), 0);
+    const auto echo = bob.client.wait_message(topic(pair_.room, "messages"));
     ASSERT_TRUE(echo);
     const std::string id = json::parse(echo->payload)["id"];
-    ASSERT_EQ(bob.client.publish(topic(p_.room, "read"), json{{"message_id", id}}.dump()), 0);
-    ASSERT_EQ(alice.client.publish(topic(p_.room, "edit"), json{{"id", id}, {"content", "edited"}}.dump()), 0);
-    ASSERT_EQ(alice.client.publish(topic(p_.room, "delete"), json{{"id", id}}.dump()), 0);
+    ASSERT_EQ(bob.client.publish(topic(pair_.room, "read"), json{{"message_id", id}}.dump()), 0);
+    ASSERT_EQ(alice.client.publish(topic(pair_.room, "edit"), json{{"id", id}, {"content", "edited"}}.dump()), 0);
+    ASSERT_EQ(alice.client.publish(topic(pair_.room, "delete"), json{{"id", id}}.dump()), 0);
     std::vector<std::string> kinds;
     for (int k = 0; k < 3; ++k) kinds.push_back(alice.event()["event"].get<std::string>());
     EXPECT_EQ(kinds, (std::vector<std::string>{"read", "edited", "deleted"})) << "message " << i;
   }
-  EXPECT_TRUE(alice.client.collect("users/" + p_.alice + "/errors", 200ms).empty());
+  EXPECT_TRUE(alice.client.collect("users/" + pair_.alice + "/errors", 200ms).empty());
   EXPECT_EQ(query_value("select count(*) from messages where deleted_at is not null and is_edited and "
-                        "conversation_id = mqchat_conversation_id('" + p_.room + "')"),
+                        "conversation_id = mqchat_conversation_id('" + pair_.room + "')"),
             "20");
 }
 
 TEST_F(Bridge, AMessageThatNeverArrivesIsRefusedAfterAShortWait) {
-  Person alice(p_.alice, p_.room);
+  Person alice(pair_.alice, pair_.room);
   alice.send("exists");
   // A well-formed, recent UUIDv7 that is no message.
   const std::string ghost = query_value("select uuidv7()");
@@ -231,71 +223,71 @@ TEST_F(Bridge, AMessageThatNeverArrivesIsRefusedAfterAShortWait) {
 }
 
 TEST_F(Bridge, SummariesAreRetainedCurrentAndCoalesced) {
-  Person alice(p_.alice, p_.room);
-  Person bob(p_.bob, p_.room);
+  Person alice(pair_.alice, pair_.room);
+  Person bob(pair_.bob, pair_.room);
   const auto t0 = std::chrono::steady_clock::now();
   alice.send("first");
-  json s = bob.summary_where([&](const json& s) { return find_room(s, p_.room)["unread_count"] == 1; });
+  json s = bob.summary_where([&](const json& s) { return find_room(s, pair_.room)["unread_count"] == 1; });
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms) << "summary within 500 ms of the message (+ slack)";
-  EXPECT_EQ(find_room(s, p_.room)["last_message"]["content"], "first");
+  EXPECT_EQ(find_room(s, pair_.room)["last_message"]["content"], "first");
 
   // A burst of 2000 messages: the summary follows, recomputed a handful of times, not 2000.
-  bob.client.collect("users/" + p_.bob + "/conversations", 300ms);
+  bob.client.collect("users/" + pair_.bob + "/conversations", 300ms);
   for (int i = 0; i < 2000; ++i)
-    ASSERT_EQ(alice.client.publish(topic(p_.room, "messages"), "burst " + std::to_string(i)), 0);
+    ASSERT_EQ(alice.client.publish(topic(pair_.room, "messages"), "burst " + std::to_string(i)), 0);
   int updates = 0;
   json last;
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto m = bob.client.wait_message("users/" + p_.bob + "/conversations", 500ms);
+    auto m = bob.client.wait_message("users/" + pair_.bob + "/conversations", 500ms);
     if (!m) continue;
     ++updates;
     last = json::parse(m->payload);
-    if (find_room(last, p_.room)["unread_count"] == 2001) break;
+    if (find_room(last, pair_.room)["unread_count"] == 2001) break;
   }
-  EXPECT_EQ(find_room(last, p_.room)["unread_count"], 2001);
-  EXPECT_EQ(find_room(last, p_.room)["last_message"]["content"], "burst 1999");
+  EXPECT_EQ(find_room(last, pair_.room)["unread_count"], 2001);
+  EXPECT_EQ(find_room(last, pair_.room)["last_message"]["content"], "burst 1999");
   EXPECT_LT(updates, 200) << "summary updates were not coalesced";
   std::cerr << "[summaries] 2000 messages -> " << updates << " summary updates\n";
 
   // A late subscriber gets the retained summary at once.
-  TestClient late(p_.bob, kPassword);
+  TestClient late(pair_.bob, kPassword);
   late.connect();
-  late.subscribe("users/" + p_.bob + "/conversations");
-  const auto retained = late.wait_message("users/" + p_.bob + "/conversations", 2s);
+  late.subscribe("users/" + pair_.bob + "/conversations");
+  const auto retained = late.wait_message("users/" + pair_.bob + "/conversations", 2s);
   ASSERT_TRUE(retained);
   EXPECT_TRUE(retained->retained);
 }
 
 TEST_F(Bridge, MessagesSentThroughSqlArePublishedLiveExactlyOnce) {
-  Person bob(p_.bob, p_.room);
+  Person bob(pair_.bob, pair_.room);
   auto db = connect_db();
   pqxx::work tx(*db);
-  tx.exec("select set_config('mqchat.user_id', (select id::text from profiles where username = '" + p_.alice +
+  tx.exec("select set_config('mqchat.user_id', (select id::text from profiles where username = '" + pair_.alice +
           "'), true)");
   const json sent = json::parse(
-      tx.exec1("select send_message('" + p_.bob + "', 'from a web backend', 'text', '{}', 'web-1')::text")[0]
+      tx.exec1("select send_message('" + pair_.bob + "', 'from a web backend', 'text', '{}', 'web-1')::text")[0]
           .as<std::string>());
   const auto t0 = std::chrono::steady_clock::now();
   tx.commit();
-  const auto got = bob.client.wait_message(topic(p_.room, "messages"), 3s);
+  const auto got = bob.client.wait_message(topic(pair_.room, "messages"), 3s);
   ASSERT_TRUE(got);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
   const json m = json::parse(got->payload);
   EXPECT_EQ(m["id"], sent["id"]);
-  EXPECT_EQ(m["sender"], p_.alice);
+  EXPECT_EQ(m["sender"], pair_.alice);
   EXPECT_EQ(m["content"], "from a web backend");
   EXPECT_EQ(m["client_id"], "web-1");
   // Exactly once; and messages that came in over MQTT are not published a second time.
-  EXPECT_TRUE(bob.client.collect(topic(p_.room, "messages"), 1500ms).empty());
-  Person alice(p_.alice, p_.room);
+  EXPECT_TRUE(bob.client.collect(topic(pair_.room, "messages"), 1500ms).empty());
+  Person alice(pair_.alice, pair_.room);
   alice.send("over mqtt");
-  EXPECT_EQ(bob.client.collect(topic(p_.room, "messages"), 1500ms).size(), 1u);
+  EXPECT_EQ(bob.client.collect(topic(pair_.room, "messages"), 1500ms).size(), 1u);
   EXPECT_EQ(query_value("select count(*) from sql_fanout_queue"), "0");
 }
 
 TEST_F(Bridge, AttacksAreRefused) {
-  Person alice(p_.alice, p_.room);
+  Person alice(pair_.alice, pair_.room);
   const std::string id = alice.send("private")["id"];
   const std::string mallory = unique_username("mallory");
   create_user(mallory, kPassword);
@@ -305,10 +297,10 @@ TEST_F(Bridge, AttacksAreRefused) {
   m.subscribe("users/" + mallory + "/#");
   // Another room's requests: the plugin refuses the publish; nothing comes back.
   for (const char* channel : {"history", "read", "edit", "delete"})
-    EXPECT_EQ(m.publish(topic(p_.room, channel), json{{"id", id}, {"up_to", id}, {"content", "x"}}.dump()), 0x87)
+    EXPECT_EQ(m.publish(topic(pair_.room, channel), json{{"id", id}, {"up_to", id}, {"content", "x"}}.dump()), 0x87)
         << channel;
   // A room of mallory's own with alice, naming alice's message of the other room: not found there.
-  const auto own_room = *make_room(mallory, p_.alice);
+  const auto own_room = *make_room(mallory, pair_.alice);
   ASSERT_EQ(m.publish(topic(own_room, "messages"), "hi alice"), 0);
   ASSERT_EQ(m.publish(topic(own_room, "delete"), json{{"id", id}, {"request_id", "x1"}}.dump()), 0);
   auto err = m.wait_message("users/" + mallory + "/errors", 8s);
@@ -319,40 +311,40 @@ TEST_F(Bridge, AttacksAreRefused) {
   ASSERT_TRUE(err);
   EXPECT_EQ(json::parse(err->payload)["code"], "not_found");
   // A forged requester in the payload is overwritten: the answer goes to the real requester.
-  ASSERT_EQ(m.publish(topic(own_room, "history"), json{{"requester", p_.alice}, {"request_id", "f"}}.dump()), 0);
+  ASSERT_EQ(m.publish(topic(own_room, "history"), json{{"requester", pair_.alice}, {"request_id", "f"}}.dump()), 0);
   const auto reply = m.wait_message("users/" + mallory + "/history");
   ASSERT_TRUE(reply);
   EXPECT_EQ(json::parse(reply->payload)["request_id"], "f");
-  EXPECT_TRUE(alice.client.collect("users/" + p_.alice + "/history", 300ms).empty());
+  EXPECT_TRUE(alice.client.collect("users/" + pair_.alice + "/history", 300ms).empty());
   // A response topic under another user is refused, and nothing is published there.
-  mqtt::properties props{mqtt::property(mqtt::property::RESPONSE_TOPIC, "users/" + p_.alice + "/history")};
+  mqtt::properties props{mqtt::property(mqtt::property::RESPONSE_TOPIC, "users/" + pair_.alice + "/history")};
   ASSERT_EQ(m.publish(topic(own_room, "history"), "{}", 1, false, props), 0);
   err = m.wait_message("users/" + mallory + "/errors");
   ASSERT_TRUE(err);
   EXPECT_EQ(json::parse(err->payload)["code"], "bad_response_topic");
-  EXPECT_TRUE(alice.client.collect("users/" + p_.alice + "/history", 300ms).empty());
+  EXPECT_TRUE(alice.client.collect("users/" + pair_.alice + "/history", 300ms).empty());
   EXPECT_EQ(query_value("select content || '|' || (deleted_at is null) from messages where id = '" + id + "'"),
             "private|true");
 }
 
 TEST_F(Bridge, KilledAndRestartedMidTrafficLosesNoRequestAndRepeatsNoEffect) {
-  Person alice(p_.alice, p_.room);
-  Person bob(p_.bob, p_.room);
+  Person alice(pair_.alice, pair_.room);
+  Person bob(pair_.bob, pair_.room);
   const std::string id = alice.send("to be edited")["id"];
   ASSERT_FALSE(alice.history({})["messages"].empty());
 
   Stack::svc("kill", "bridge");
   // Requests made while no bridge runs wait in its persistent session.
   for (int i = 0; i < 3; ++i)
-    ASSERT_EQ(alice.client.publish(topic(p_.room, "history"), json{{"request_id", "while-down-" + std::to_string(i)}}.dump()),
+    ASSERT_EQ(alice.client.publish(topic(pair_.room, "history"), json{{"request_id", "while-down-" + std::to_string(i)}}.dump()),
               0);
-  ASSERT_EQ(alice.client.publish(topic(p_.room, "edit"), json{{"id", id}, {"content", "edited while down"}}.dump()), 0);
+  ASSERT_EQ(alice.client.publish(topic(pair_.room, "edit"), json{{"id", id}, {"content", "edited while down"}}.dump()), 0);
   std::this_thread::sleep_for(500ms);
   Stack::svc("start", "bridge");
 
   std::set<std::string> answered;
   for (int i = 0; i < 3; ++i) {
-    const auto r = alice.client.wait_message("users/" + p_.alice + "/history", 10s);
+    const auto r = alice.client.wait_message("users/" + pair_.alice + "/history", 10s);
     ASSERT_TRUE(r) << "a request made while the bridge was down was lost";
     answered.insert(json::parse(r->payload)["request_id"].get<std::string>());
   }
@@ -361,7 +353,7 @@ TEST_F(Bridge, KilledAndRestartedMidTrafficLosesNoRequestAndRepeatsNoEffect) {
   EXPECT_EQ(e["event"], "edited");
   EXPECT_EQ(e["content"], "edited while down");
   // No duplicate side effect: one edit event, one stored edit.
-  EXPECT_TRUE(bob.client.collect(topic(p_.room, "events"), 1s).empty());
+  EXPECT_TRUE(bob.client.collect(topic(pair_.room, "events"), 1s).empty());
   EXPECT_EQ(query_value("select content from messages where id = '" + id + "'"), "edited while down");
   // And it serves new requests as before.
   EXPECT_EQ(alice.history({{"limit", 1}})["messages"][0]["content"], "edited while down");

@@ -7,13 +7,8 @@
 
 namespace mqchat::test {
 
-class Cli : public StackTest {
+class Cli : public PairTest {
  protected:
-  void SetUp() override {
-    StackTest::SetUp();
-    if (IsSkipped()) return;
-    pair_ = make_pair_of_users();
-  }
   ClientRun as_alice(const std::string& args) { return run_client(pair_.alice, kPassword, args); }
   ClientRun as_bob(const std::string& args) { return run_client(pair_.bob, kPassword, args); }
   // Sends through the CLI and returns the stored id it printed.
@@ -25,7 +20,6 @@ class Cli : public StackTest {
     EXPECT_TRUE(std::regex_search(r.out, m, sent)) << r.out;
     return m.size() > 1 ? m[1].str() : "";
   }
-  Pair pair_;
 };
 
 TEST_F(Cli, SendPrintsTheStoredIdAndTheMessageIsInPostgres) {

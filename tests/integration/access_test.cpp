@@ -7,19 +7,7 @@ namespace {
 constexpr int kNotAuthorized = 0x87;
 }
 
-class Access : public StackTest {
- protected:
-  void SetUp() override {
-    StackTest::SetUp();
-    if (IsSkipped()) return;
-    pair_ = make_pair_of_users();
-    mallory_ = unique_username("mallory");
-    create_user(mallory_, kPassword);
-    wait_until_login_works(mallory_, kPassword);
-  }
-  Pair pair_;
-  std::string mallory_;
-};
+class Access : public PairAndMalloryTest {};
 
 TEST_F(Access, ThirdUserCannotSubscribeToOrPublishInSomeoneElsesRoom) {
   TestClient bob(pair_.bob, kPassword);

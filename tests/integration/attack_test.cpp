@@ -83,19 +83,7 @@ int raw_connect(int port, const std::string& user, const std::string& password, 
 
 }  // namespace
 
-class Attacks : public StackTest {
- protected:
-  void SetUp() override {
-    StackTest::SetUp();
-    if (IsSkipped()) return;
-    pair_ = make_pair_of_users();
-    mallory_ = unique_username("mallory");
-    create_user(mallory_, kPassword);
-    wait_until_login_works(mallory_, kPassword);
-  }
-  Pair pair_;
-  std::string mallory_;
-};
+class Attacks : public PairAndMalloryTest {};
 
 TEST_F(Attacks, EveryRowOfTheTableGetsItsExactOutcome) {
   const std::string deep = std::string(100, '[') + std::string(100, ']');

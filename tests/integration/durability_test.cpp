@@ -36,11 +36,7 @@ BurstResult burst(const Pair& p, const std::string& tag, int max, std::atomic<bo
 void expect_all_acked_stored_once(const Pair& p, const std::string& tag, const BurstResult& r) {
   ASSERT_FALSE(r.acked.empty());
   const std::string room_filter = "conversation_id = mqchat_conversation_id('" + p.room + "') and client_id like '" + tag + "-%'";
-  const std::string acked_list = [&] {
-    std::string s = "array[";
-    for (size_t i = 0; i < r.acked.size(); ++i) s += (i ? ",'" : "'") + r.acked[i] + "'";
-    return s + "]::text[]";
-  }();
+  const std::string acked_list = sql_array(r.acked, "text");
   // Wait for the shipper to drain the spool.
   const auto stored_acked = wait_for_value("select count(distinct client_id) from messages where " + room_filter +
                                                " and client_id = any(" + acked_list + ")",

@@ -16,6 +16,26 @@ Pair make_pair_of_users() {
   return p;
 }
 
+void PairTest::SetUp() {
+  StackTest::SetUp();
+  if (IsSkipped()) return;
+  pair_ = make_pair_of_users();
+}
+
+void PairAndMalloryTest::SetUp() {
+  PairTest::SetUp();
+  if (IsSkipped()) return;
+  mallory_ = unique_username("mallory");
+  create_user(mallory_, kPassword);
+  wait_until_login_works(mallory_, kPassword);
+}
+
+std::string sql_array(const std::vector<std::string>& values, const std::string& type) {
+  std::string s = "array[";
+  for (size_t i = 0; i < values.size(); ++i) s += (i ? ",'" : "'") + values[i] + "'";
+  return s + "]::" + type + "[]";
+}
+
 std::string messages_topic(const std::string& room) { return "chat/" + room + "/messages"; }
 
 std::string wait_for_value(const std::string& sql, const std::string& expected, std::chrono::milliseconds timeout) {

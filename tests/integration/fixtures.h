@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "tests/support/db.h"
 #include "tests/support/mqtt_client.h"
@@ -29,5 +30,22 @@ class StackTest : public ::testing::Test {
  protected:
   void SetUp() override { MQCHAT_REQUIRE_STACK(); }
 };
+
+// Each test gets a fresh pair of users and their room.
+class PairTest : public StackTest {
+ protected:
+  void SetUp() override;
+  Pair pair_;
+};
+
+// ... and a third user, in neither's room.
+class PairAndMalloryTest : public PairTest {
+ protected:
+  void SetUp() override;
+  std::string mallory_;
+};
+
+// `array['a','b']::<type>[]` for values that need no quoting (ids, client ids made by tests).
+std::string sql_array(const std::vector<std::string>& values, const std::string& type);
 
 }  // namespace mqchat::test

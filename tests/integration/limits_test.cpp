@@ -14,7 +14,7 @@ constexpr int kNotAuthorized = 0x87;
 constexpr int kRate = 5, kBurst = 10, kMaxConnections = 3;
 }  // namespace
 
-class Limits : public StackTest {
+class Limits : public PairTest {
  protected:
   static void SetUpTestSuite() {
     if (!Stack::available()) return;
@@ -25,12 +25,6 @@ class Limits : public StackTest {
   static void TearDownTestSuite() {
     if (Stack::available()) Stack::svc("restart", "broker");  // back to the stack's own settings
   }
-  void SetUp() override {
-    StackTest::SetUp();
-    if (IsSkipped()) return;
-    pair_ = make_pair_of_users();
-  }
-  Pair pair_;
 };
 
 TEST_F(Limits, AFloodIsRefusedAfterTheBurstWithAReportAndOthersAreUnaffected) {

@@ -7,15 +7,7 @@
 
 namespace mqchat::test {
 
-class Messaging : public StackTest {
- protected:
-  void SetUp() override {
-    StackTest::SetUp();
-    if (IsSkipped()) return;
-    pair_ = make_pair_of_users();
-  }
-  Pair pair_;
-};
+class Messaging : public PairTest {};
 
 TEST_F(Messaging, BothOnlineTheMessageArrivesAtOnceInItsStoredForm) {
   TestClient bob(pair_.bob, kPassword);

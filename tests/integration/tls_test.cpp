@@ -16,15 +16,13 @@ std::string port_of(const char* name) {
 std::string ca_file() { return Stack::run_dir() + "/tls/ca.crt"; }
 }  // namespace
 
-class Tls : public StackTest {
+class Tls : public PairTest {
  protected:
   void SetUp() override {
-    StackTest::SetUp();
+    PairTest::SetUp();
     if (IsSkipped()) return;
     ASSERT_FALSE(port_of("MQCHAT_MQTTS_PORT").empty());
-    pair_ = make_pair_of_users();
   }
-  Pair pair_;
 };
 
 TEST_F(Tls, MosquittoClientsChatOverTlsVerifiedAgainstTheLocalCa) {

@@ -30,7 +30,7 @@ std::string profile_id(const std::string& username) {
 }
 }  // namespace
 
-class TokenLogin : public StackTest {
+class TokenLogin : public PairTest {
  protected:
   static void SetUpTestSuite() {
     if (!Stack::available()) return;
@@ -41,12 +41,6 @@ class TokenLogin : public StackTest {
   static void TearDownTestSuite() {
     if (Stack::available()) Stack::svc("restart", "broker");
   }
-  void SetUp() override {
-    StackTest::SetUp();
-    if (IsSkipped()) return;
-    pair_ = make_pair_of_users();
-  }
-  Pair pair_;
 };
 
 TEST_F(TokenLogin, ATokenWhoseSubIsTheProfileIdLogsInAndChats) {

@@ -33,10 +33,10 @@ std::string Stack::bridge_password() {
 }
 
 void Stack::svc(const std::string& action, const std::string& service, const std::string& plugin_opts) {
-  const std::string prefix =
-      plugin_opts.empty() ? ""
-                          : "MQCHAT_PLUGIN_OPTS='" + std::string(std::getenv("MQCHAT_PLUGIN_OPTS") ? std::getenv("MQCHAT_PLUGIN_OPTS") : "") +
-                                " " + plugin_opts + "' ";
+  const char* stack_opts = std::getenv("MQCHAT_PLUGIN_OPTS");
+  const std::string prefix = plugin_opts.empty() ? ""
+                                                 : "MQCHAT_PLUGIN_OPTS='" + std::string(stack_opts ? stack_opts : "") +
+                                                       " " + plugin_opts + "' ";
   const std::string cmd = prefix + env("MQCHAT_CLI") + " svc " + action + " " + service + " >&2";
   if (run_command(cmd) != 0) throw std::runtime_error("failed: " + cmd);
 }
