@@ -123,8 +123,11 @@ void Shipper::run() {
 
     if (next != shipped_to) {
       try {
-        save_checkpoint(dir, next, sync_checkpoint_);
+        // Segments first: on a full disk the checkpoint file needs the space they free. Safe in
+        // this order, since everything in them is committed to Postgres and a stale checkpoint
+        // pointing into a removed segment makes the reader move on to the next one there is.
         if (next.segment != shipped_to.segment) remove_segments_before(dir, next.segment);
+        save_checkpoint(dir, next, sync_checkpoint_);
         shipped_to = next;
       } catch (const std::exception& e) {
         log_.push(LogLevel::Error, std::string("mqchat: shipper: ") + e.what());

@@ -76,12 +76,6 @@ void receive(const Pair& p, std::atomic<bool>& stop, Observed& o) {
   }
 }
 
-std::string sql_array(const std::vector<std::string>& values, const char* type) {
-  std::string s = "array[";
-  for (size_t i = 0; i < values.size(); ++i) s += (i ? ",'" : "'") + values[i] + "'";
-  return s + "]::" + type + "[]";
-}
-
 // The three counts, once the spool has drained into Postgres.
 void expect_nothing_lost(const std::string& tag, Observed& o) {
   std::lock_guard<std::mutex> lock(o.mu);
@@ -163,10 +157,18 @@ TEST_F(Chaos, AFullSpoolDiskRefusesNewMessagesLosesNoneAndRecovers) {
   ASSERT_EQ(::geteuid(), 0u) << "mounting the small tmpfs needs root (CI runs as root)";
   const std::string mnt = Stack::run_dir() + "/spool-tmpfs";
   ASSERT_EQ(run_command("mkdir -p " + mnt + " && mount -t tmpfs -o size=1m mqchat-spool " + mnt), 0);
-  struct Unmount {
+  // Whatever happens below, the stack gets its own spool back for the tests that follow.
+  struct Restore {
     std::string dir;
-    ~Unmount() { run_command("umount -l " + dir); }
-  } unmount{mnt};
+    ~Restore() {
+      try {
+        Stack::svc("restart", "broker");
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+      }
+      run_command("umount -l " + dir);
+    }
+  } restore{mnt};
   Stack::svc("restart", "broker", "spool.dir=" + mnt + " spool.segment_bytes=65536");
   const Pair p = make_pair_of_users();
   const std::string tag = "full" + std::to_string(::getpid());
@@ -205,9 +207,7 @@ TEST_F(Chaos, AFullSpoolDiskRefusesNewMessagesLosesNoneAndRecovers) {
     if (!accepted) std::this_thread::sleep_for(200ms);
   }
   EXPECT_TRUE(accepted) << "the broker did not accept messages after the spool drained";
-  alice.disconnect();
   std::this_thread::sleep_for(1s);  // let the shipper take the last one before the spool goes away
-  Stack::svc("restart", "broker");  // back to the stack's own spool
 }
 
 }  // namespace mqchat::test
