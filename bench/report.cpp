@@ -234,7 +234,21 @@ int main(int argc, char** argv) {
        << "| messages spooled while Postgres was down | " << fmt(d.value("messages", NAN)) << " |\n"
        << "| Postgres start → all rows in Postgres | " << fmt(d.value("seconds_from_pg_start", NAN), 1) << " s |\n"
        << "| first row → last row | " << fmt(d.value("seconds_first_to_last_row", NAN), 1) << " s |\n"
-       << "| drain rate (first → last row) | " << fmt(d.value("rate_per_s", NAN)) << " msg/s |\n\n"
+       << "| drain rate (first → last row) | " << fmt(d.value("rate_per_s", NAN)) << " msg/s |\n";
+    if (d.contains("live")) {  // live traffic from other users while the backlog drains
+      const auto& l = d["live"];
+      const json none = json::object();
+      const auto& lp = l.contains("persistence") ? l["persistence"] : none;
+      md << "| live traffic meanwhile: delivered | " << fmt(l.value("delivered_per_s", NAN)) << " msg/s |\n"
+         << "| live traffic: end-to-end p50 / p99 | " << fmt(l["latency_us"].value("p50", NAN) / 1000, 2) << " / "
+         << fmt(l["latency_us"].value("p99", NAN) / 1000, 2) << " ms |\n"
+         << "| live traffic: persistence lag p50 / p99 (stored behind the backlog) | "
+         << fmt(lp.contains("lag_ms") ? lp["lag_ms"].value("p50", NAN) : NAN) << " / "
+         << fmt(lp.contains("lag_ms") ? lp["lag_ms"].value("p99", NAN) : NAN) << " ms |\n"
+         << "| live traffic: acknowledged / all stored | " << fmt(l.value("acked", NAN)) << " / "
+         << (lp.value("all_acked_rows_present", false) ? "yes" : "no") << " |\n";
+    }
+    md << "\n"
        << target_line("backlog drain rate", d.value("rate_per_s", NAN), 40000, true, " msg/s", 0) << "\n";
   }
 
