@@ -47,7 +47,7 @@ select (lpad(to_hex(g.ms), 12, '0') || '7' || lpad(to_hex(g.n % 4096), 3, '0') |
        'mqtt'
   from (select n,
                (extract(epoch from now() - interval '30 days') * 1000)::bigint
-                 + n * ((30 * 86400000)::bigint / :rows) as ms,
+                 + n * (30::bigint * 86400000 / :rows) as ms,
                least(:convs - 1, floor(:convs * power(random(), 3)))::int as idx
           from generate_series(1, :rows) n) g
   join bench_conv c on c.idx = g.idx;
