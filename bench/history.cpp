@@ -75,7 +75,9 @@ int main(int argc, char** argv) {
     // Deep pages: the 1% largest conversations (at least 10), with a `before` cursor at a random
     // time in the older half of the data (UUIDv7 ids sort by time, so any time makes a cursor;
     // messages are spread evenly over time, so this lands in the older half of each conversation).
-    const auto bounds = tx0.exec1("select min(id)::text, max(id)::text from messages");
+    const auto bounds = tx0.exec1(  // uuid has no min()/max(); the primary key gives both ends at once
+        "select (select id::text from messages order by id limit 1), "
+        "(select id::text from messages order by id desc limit 1)");
     const std::string min_id = bounds[0].as<std::string>(), max_id = bounds[1].as<std::string>();
     auto ms_of = [](const std::string& uuid) { return std::stoull(uuid.substr(0, 8) + uuid.substr(9, 4), nullptr, 16); };
     const uint64_t t_min = ms_of(min_id), t_mid = t_min + (ms_of(max_id) - t_min) / 2;
