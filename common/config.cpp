@@ -128,11 +128,10 @@ std::string read_whole_file(const std::string& key, const std::string& path) {
   return text.str();
 }
 
+// A secret is the file's first line (so a trailing newline is not part of it).
 std::string read_secret_file(const std::string& key, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError("config: " + key + ": cannot read '" + path + "'");
-  std::string secret;
-  std::getline(in, secret);
+  const std::string text = read_whole_file(key, path);
+  std::string secret = text.substr(0, text.find('\n'));
   if (secret.empty()) throw ConfigError("config: " + key + ": '" + path + "' is empty");
   return secret;
 }

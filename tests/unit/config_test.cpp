@@ -83,3 +83,14 @@ TEST(Config, UserLimitsAndTokenLogins) {
   EXPECT_NE(error_of(kMinimal, {{"jwt.algorithm", "HS256"}, {"jwt.secret_file", secret}}).find("at least 32 bytes"),
             std::string::npos);
 }
+
+TEST(Config, ASecretFileGivesItsFirstLineAndAnEmptyOneIsRefused) {
+  const std::string file = testing::TempDir() + "/bridge-secret";
+  const Overrides use = {{"service_accounts.bridge.password_file", file}};
+  std::ofstream(file) << "s3cret\nignored second line\n";
+  EXPECT_EQ(load_config_text(kMinimal, "/base", use).service_accounts.at("svc:bridge").password, "s3cret");
+  for (const char* empty : {"", "\n", "\nsecret on the second line\n"}) {
+    std::ofstream(file) << empty;
+    EXPECT_NE(error_of(kMinimal, use).find("is empty"), std::string::npos) << "file: '" << empty << "'";
+  }
+}
