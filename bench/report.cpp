@@ -74,7 +74,15 @@ const std::vector<std::string> kMetrics = {
     "persistence.persisted_per_s", "persistence.lag_ms.p50", "persistence.lag_ms.p99",
     "persistence.tail_after_last_ack_ms", "persistence.rows_in_db", "persistence.missing_rows",
     "processes.broker.cpu_pct", "processes.broker.hwm_kb", "processes.broker.rss_start_kb",
-    "processes.broker.rss_end_kb", "processes.diy.cpu_pct", "target_rate"};
+    "processes.broker.rss_end_kb", "processes.diy.cpu_pct", "target_rate",
+    "cpu.broker_thread.us_per_message", "cpu.broker_other_threads.us_per_message", "cpu.plugin_threads.us_per_message",
+    "cpu.postgres.us_per_message", "cpu.bridge.us_per_message", "cpu.diy.us_per_message", "cpu.total_us_per_message"};
+
+// The components whose CPU per message bench/run accounts for (loadgen --account).
+const std::vector<std::pair<std::string, std::string>> kCpuComponents = {
+    {"broker_thread", "broker thread"}, {"plugin_threads", "plugin threads"},
+    {"broker_other_threads", "broker, other threads"}, {"postgres", "Postgres"}, {"bridge", "bridge"},
+    {"diy", "DIY subscriber"}};
 
 std::string target_line(const std::string& what, double value, double limit, bool higher_is_better,
                         const std::string& unit, int decimals = 2) {
@@ -124,7 +132,10 @@ int main(int argc, char** argv) {
                   (S("b-half", "latency_us.p99") - S("a-half", "latency_us.p99")) / 1000.0},
                  {"p99_added_by_plugin_at_half_b_rate_ms",
                   (S("b-bhalf", "latency_us.p99") - S("a-bhalf", "latency_us.p99")) / 1000.0},
-                 {"broker_cpu_b_over_a", S("b", "processes.broker.cpu_pct") / S("a", "processes.broker.cpu_pct")}};
+                 {"broker_cpu_b_over_a", S("b", "processes.broker.cpu_pct") / S("a", "processes.broker.cpu_pct")},
+                 {"cpu_per_message_b_over_a_at_half_rate",
+                  S("b-half", "cpu.total_us_per_message") / S("a-half", "cpu.total_us_per_message")},
+                 {"cpu_per_message_b_over_a", S("b", "cpu.total_us_per_message") / S("a", "cpu.total_us_per_message")}};
   for (auto it = ratios.begin(); it != ratios.end();)
     if (it->is_number() && std::isnan(it->get<double>())) it = ratios.erase(it); else ++it;
 
@@ -159,6 +170,27 @@ int main(int argc, char** argv) {
          << fmt(S(label, "processes.broker.cpu_pct")) << " | " << fmt(S(label, "processes.broker.hwm_kb") / 1024, 1)
          << " | " << fmt(S(label, "processes.broker.rss_start_kb") / 1024, 1) << "→"
          << fmt(S(label, "processes.broker.rss_end_kb") / 1024, 1) << " |\n";
+    }
+    // CPU per message of each component, from /proc over the whole run (bench/proc_stats.h).
+    bool any_cpu = false;
+    for (const auto& [label, title] : kConfigs) any_cpu |= !std::isnan(S(label, "cpu.total_us_per_message"));
+    if (any_cpu) {
+      md << "\nCPU µs per message (from /proc, first publish until every message is delivered and stored; "
+         << (out.contains("meta") ? out["meta"].value("pinning", std::string("pinning unknown")) : "pinning unknown")
+         << ")\n\n| configuration |";
+      for (const auto& [key, name] : kCpuComponents) md << " " << name << " |";
+      md << " total |\n|---|";
+      for (size_t i = 0; i <= kCpuComponents.size(); ++i) md << "---|";
+      md << "\n";
+      for (const auto& [label, title] : kConfigs) {
+        if (std::isnan(S(label, "cpu.total_us_per_message"))) continue;
+        md << "| " << title << " |";
+        for (const auto& [key, name] : kCpuComponents) {
+          const double v = S(label, "cpu." + key + ".us_per_message");
+          md << " " << (std::isnan(v) ? "–" : fmt(v, 1)) << " |";
+        }
+        md << " " << fmt(S(label, "cpu.total_us_per_message"), 1) << " |\n";
+      }
     }
     md << "\n| target | measured | verdict |\n|---|---|---|\n";
     md << target_line("(b)/(a) QoS 1 throughput", ratios.value("throughput_b_over_a", NAN) * 100, 90, true, " %", 1)
@@ -195,6 +227,12 @@ int main(int argc, char** argv) {
     }
     md << target_line("broker RSS growth over the second half of the (b) max-rate run", median(growth), 2, false,
                       " %", 1)
+       << "\n";
+    md << target_line("all components' CPU per message, (b)/(a) at ½ of (a)'s max rate",
+                      ratios.value("cpu_per_message_b_over_a_at_half_rate", NAN), 1.6, false, "×", 2)
+       << "\n";
+    md << target_line("Postgres CPU per persisted message, (b) at ½ of (a)'s max rate",
+                      S("b-half", "cpu.postgres.us_per_message"), 25, false, " µs", 1)
        << "\n";
     md << target_line("(b)/(c) persisted messages/s", ratios.value("persisted_b_over_c", NAN), 10, true, "×", 1)
        << "\n";
