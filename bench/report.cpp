@@ -151,7 +151,9 @@ int main(int argc, char** argv) {
     md << "Run: " << out["meta"].value("date", "") << ", " << out["meta"].value("machine", "") << "; "
        << out["meta"].value("load", "") << "\n\n";
   }
-  if (!summary.empty()) {
+  bool any_compare = false;
+  for (const auto& [label, title] : kConfigs) any_compare |= summary.contains(label);
+  if (any_compare) {
     md << "| configuration | runs | delivered msg/s | e2e p50 ms | p99 ms | p99.9 ms | persisted msg/s | "
           "persist lag p50 / p99 ms | tail after last ack ms | rows in PG / acked | broker CPU % | broker peak "
           "RSS MB | RSS start→end MB |\n";
@@ -236,6 +238,62 @@ int main(int argc, char** argv) {
        << "\n";
     md << target_line("(b)/(c) persisted messages/s", ratios.value("persisted_b_over_c", NAN), 10, true, "×", 1)
        << "\n";
+  }
+  // bench/run history-growth: one file per history size / conversation count.
+  std::vector<json> growth;
+  if (fs::exists(dir))
+    for (const auto& e : fs::directory_iterator(dir)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind("growth-", 0) == 0 && e.path().extension() == ".json") growth.push_back(load(e.path()));
+    }
+  std::sort(growth.begin(), growth.end(), [](const json& a, const json& b) {
+    return std::make_pair(a.value("receiver_conversations", 0L), a.value("messages_per_conversation", 0L)) <
+           std::make_pair(b.value("receiver_conversations", 0L), b.value("messages_per_conversation", 0L));
+  });
+  if (!growth.empty()) {
+    out["history_growth"] = growth;
+    md << "\n| history growth: messages per conversation / receiver's conversations | delivered msg/s | e2e p99 ms | "
+          "persist lag p99 ms |";
+    for (const auto& [key, name] : kCpuComponents)
+      if (key != "broker_other_threads" && key != "diy") md << " " << name << " µs/msg |";
+    md << " total µs/msg | summary p50 / p99 ms |\n|---|---|---|---|";
+    for (const auto& [key, name] : kCpuComponents)
+      if (key != "broker_other_threads" && key != "diy") md << "---|";
+    md << "---|---|\n";
+    auto cpu_of = [](const json& g, const std::string& key) { return at(g["load"], "cpu." + key + ".us_per_message"); };
+    for (const auto& g : growth) {
+      md << "| " << g.value("messages_per_conversation", 0L) << " / " << g.value("receiver_conversations", 0L) << " | "
+         << fmt(at(g["load"], "delivered_per_s")) << " | " << fmt(at(g["load"], "latency_us.p99") / 1000, 2) << " | "
+         << fmt(at(g["load"], "persistence.lag_ms.p99"), 1) << " |";
+      for (const auto& [key, name] : kCpuComponents)
+        if (key != "broker_other_threads" && key != "diy") md << " " << fmt(cpu_of(g, key), 1) << " |";
+      md << " " << fmt(at(g["load"], "cpu.total_us_per_message"), 1) << " | "
+         << fmt(at(g, "summary_ms_after_load.p50"), 2) << " / " << fmt(at(g, "summary_ms_after_load.p99"), 2) << " |\n";
+    }
+    // Flat cost: the largest history (and the longest list) against the empty one.
+    const json* base = nullptr;
+    const json *deepest = nullptr, *widest = nullptr;
+    for (const auto& g : growth) {
+      if (g.value("receiver_conversations", 0L) == 1 && g.value("messages_per_conversation", 0L) == 0) base = &g;
+      if (g.value("receiver_conversations", 0L) == 1 &&
+          (!deepest || g.value("messages_per_conversation", 0L) > deepest->value("messages_per_conversation", 0L)))
+        deepest = &g;
+      if (!widest || g.value("receiver_conversations", 0L) > widest->value("receiver_conversations", 0L)) widest = &g;
+    }
+    md << "\n| target | measured | verdict |\n|---|---|---|\n";
+    for (const auto& g : growth)
+      md << target_line("Postgres CPU per persisted message at " + std::to_string(g.value("messages_per_conversation", 0L)) +
+                            " messages / " + std::to_string(g.value("receiver_conversations", 0L)) + " conversations",
+                        cpu_of(g, "postgres"), 25, false, " µs", 1)
+         << "\n";
+    if (base && deepest && deepest != base)
+      md << target_line("Postgres CPU per message, deepest history / empty", cpu_of(*deepest, "postgres") / cpu_of(*base, "postgres"),
+                        1.2, false, "×", 2)
+         << "\n";
+    if (base && widest && widest != base && widest->value("receiver_conversations", 0L) > 1)
+      md << target_line("Postgres CPU per message, longest conversation list / one conversation",
+                        cpu_of(*widest, "postgres") / cpu_of(*base, "postgres"), 1.2, false, "×", 2)
+         << "\n";
   }
   if (out.contains("micro")) {
     md << "\n| micro-benchmark (plugin core, one thread) | ns/op |\n|---|---|\n";
