@@ -49,6 +49,7 @@ struct Config {
 
   uint32_t batch_max = 2000;
   uint32_t batch_latency_ms = 2;
+  bool ship_by_copy = true;  // shipper.method: copy (COPY + merge) or json (one mqchat_ingest call)
 
   MessageLimits limits;
   UserLimits user_limits;
