@@ -276,14 +276,13 @@ $$;
 -- Marks as read, for `reader`, the messages of `conv` the other participant sent: exactly
 -- `p_message_id`, or every one up to and including `p_up_to`. Only messages the reader received
 -- and not deleted; each at most once (a repeat marks nothing). Returns
--- {"status": ok|not_found|own, "marked": n, "last": newest id marked, "read_at"}.
+-- {"status": ok|not_found|own, "marked": n, "read_at"} (read_at as stored for what was marked).
 create or replace function mqchat_read_core(conv uuid, reader uuid, p_message_id uuid, p_up_to uuid)
 returns jsonb
 language plpgsql as $$
 declare
   target messages;
   marked integer;
-  last uuid;
 begin
   select * into target from messages where id = coalesce(p_message_id, p_up_to) and conversation_id = conv;
   if target.id is null then return jsonb_build_object('status', 'not_found'); end if;
@@ -295,11 +294,11 @@ begin
        and (case when p_message_id is not null then m.id = p_message_id else m.id <= p_up_to end)
     on conflict do nothing
     returning message_id)
-  select count(*), max(message_id::text)::uuid into marked, last from marked_rows;
+  select count(*) into marked from marked_rows;
   if marked > 0 then
     perform pg_notify('mqchat_rooms', (select room from conversations where id = conv));
   end if;
-  return jsonb_build_object('status', 'ok', 'marked', marked, 'last', last, 'read_at', mqchat_ts(now()));
+  return jsonb_build_object('status', 'ok', 'marked', marked, 'read_at', mqchat_ts(now()));
 end;
 $$;
 
@@ -325,8 +324,8 @@ begin
 end;
 $$;
 
--- The bridge's entry points (010) now go through the cores. mqchat_mark_read adds "last" (the id
--- the event names) and status "own" (a single own message: refused).
+-- The bridge's entry points (010) now go through the cores. mqchat_mark_read adds status "own" (a
+-- single own message: refused) and "marked" (0: nothing new, so no new receipt).
 create or replace function mqchat_mark_read(p_room text, p_reader text, p_message_id uuid, p_up_to uuid)
 returns jsonb
 language plpgsql as $$
