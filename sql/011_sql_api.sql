@@ -60,7 +60,7 @@ begin
   select * into p from profiles where profiles.username = mqchat_sign_in.username;
   if p.password_hash is null or password is null
      or crypt(coalesce(password, ''), p.password_hash) is distinct from p.password_hash then
-    if p.id is null then
+    if p.password_hash is null then   -- unknown, or cannot log in: the same cost as a wrong password
       perform crypt(coalesce(password, ''), '$2a$10$0123456789012345678901');   -- `./mqchat user add`'s cost
     end if;
     raise exception 'invalid username or password' using errcode = '28P01';
@@ -455,8 +455,9 @@ begin
 end;
 $$;
 
--- The conversation of message `p_id` if the acting user `me` takes part in it; P0002 otherwise
--- (someone else's message is as invisible as a missing one).
+-- The conversation of message `p_id` if the acting user `me` takes part in it; 42501 otherwise, as
+-- for a message that is not yours to touch (a message of others is as invisible as a missing one;
+-- DETAIL not_found tells them apart from `forbidden`).
 create or replace function mqchat_conversation_of(p_id uuid, me uuid) returns conversations
 language plpgsql stable as $$
 declare
@@ -465,7 +466,7 @@ begin
   select c2.* into c from messages m join conversations c2 on c2.id = m.conversation_id
    where m.id = p_id and me in (c2.participant_1, c2.participant_2);
   if c.id is null then
-    raise exception 'no message % in your conversations', p_id using errcode = 'P0002', detail = 'not_found';
+    raise exception 'no message % in your conversations', p_id using errcode = '42501', detail = 'not_found';
   end if;
   return c;
 end;

@@ -46,7 +46,7 @@ select pg_temp.assert_eq((select unread_count from get_user_conversations() wher
                          'one left');
 select pg_temp.assert_eq(get_conversation_by_username('t-alice')->'messages'->0->>'read_at',
                          mqchat_ts((select read_at from first_read)), 'history shows the stored read_at');
-select pg_temp.assert_fails_with($$select mark_message_read(uuidv7())$$, 'P0002', 'in your conversations', 'no such message');
+select pg_temp.assert_fails_with($$select mark_message_read(uuidv7())$$, '42501', 'in your conversations', 'no such message');
 
 select pg_temp.act_as('t-alice');
 select pg_temp.assert_fails_with($$select mark_message_read((select id from messages where content = 'second'))$$, '42501',
@@ -65,7 +65,7 @@ select pg_temp.assert_fails_with($$select edit_message((select id from second), 
                                  'blank edit refused');
 select pg_temp.assert_fails_with($$select edit_message((select id from second), null)$$, '23514', 'messages_content_check',
                                  'null edit refused');
-select pg_temp.assert_fails_with($$select edit_message(uuidv7(), 'x')$$, 'P0002', 'in your conversations',
+select pg_temp.assert_fails_with($$select edit_message(uuidv7(), 'x')$$, '42501', 'in your conversations',
                                  'edit of no message');
 select pg_temp.act_as('t-bob');
 select pg_temp.assert_fails_with($$select edit_message((select id from second), 'pwned')$$, '42501',
@@ -73,7 +73,7 @@ select pg_temp.assert_fails_with($$select edit_message((select id from second), 
 select pg_temp.assert_fails_with($$select delete_message((select id from second))$$, '42501',
                                  'only delete your own', 'bob cannot delete alice''s message');
 select pg_temp.act_as('t-carol');
-select pg_temp.assert_fails_with($$select edit_message((select id from second), 'x')$$, 'P0002', 'in your conversations',
+select pg_temp.assert_fails_with($$select edit_message((select id from second), 'x')$$, '42501', 'in your conversations',
                                  'carol cannot even see it');
 
 -- Delete: erases content and metadata, keeps its place; a second delete or an edit is refused.

@@ -127,7 +127,7 @@ select pg_temp.act_as('t-carol');
 select pg_temp.assert_eq((select count(*) from message_read_status), 1::bigint, 'sender sees the receipt');
 select pg_temp.act_as('t-alice');
 select pg_temp.assert_eq((select count(*) from message_read_status), 0::bigint, 'others do not');
-select pg_temp.assert_fails_with($$select mark_message_read((select carol_to_bob from ids))$$, 'P0002',
+select pg_temp.assert_fails_with($$select mark_message_read((select carol_to_bob from ids))$$, '42501',
                                  'in your conversations', 'alice cannot mark a message of another conversation');
 
 -- Deleted messages are erased: nobody, participant or not, reads their content.
