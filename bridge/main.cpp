@@ -1,7 +1,11 @@
 // mqchat-bridge: serves history, read receipts, edits and deletions requested over MQTT, keeps the
-// retained conversation summaries current and publishes messages sent through the SQL API.
+// retained conversation summaries current and publishes what was done through the SQL API.
 // Runs as a service account; several instances may run (shared subscriptions, one leader).
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 #include <thread>
 
 #include "bridge/log.h"
@@ -20,6 +24,21 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // threads started below inherit the mask
 
+  // A signal only sets `stopping`; the shutdown itself runs below, in order.
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::condition_variable stopped_cv;
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log("mqchat-bridge: stopping (signal ", sig, ")");
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stopping = true;
+    }
+    stopped_cv.notify_all();
+  });
+
   MqttLink* link = nullptr;
   RequestDispatcher dispatcher(options, link);
   MqttLink mqtt(options, [&dispatcher](IncomingRequest r) { dispatcher.submit(std::move(r)); });
@@ -29,10 +48,18 @@ int main(int argc, char** argv) {
   summaries.start();
   log("mqchat-bridge ", options.client_id, " starting: broker ", options.mqtt_host, ":", options.mqtt_port,
       ", ", options.workers, " workers");
-  mqtt.start();
+  if (mqtt.start(stopping)) {
+    std::unique_lock<std::mutex> lock(mu);
+    stopped_cv.wait(lock, [&] { return stopping.load(); });
+  }
+  signals.join();
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  log("mqchat-bridge: stopping (signal ", sig, ")");
+  // Everything that publishes stops before the link goes: first the leader's work, then the
+  // request workers (they finish what is queued for up to 2 s and answer the rest "busy").
+  summaries.stop();
+  dispatcher.stop(std::chrono::seconds(2));
+  mqtt.close();
+  log("mqchat-bridge: stopped (", dispatcher.refused_busy(), " request(s) answered busy, ", dispatcher.dropped(),
+      " dropped under overload)");
   return 0;
 }

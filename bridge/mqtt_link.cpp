@@ -34,40 +34,54 @@ MqttLink::MqttLink(const Options& options, Handler on_request)
   });
   client_.set_connected_handler([this](const std::string&) {
     log("mqtt: connected to ", options_.mqtt_host, ":", options_.mqtt_port, " as ", options_.client_id);
-    // Not on Paho's callback thread: subscribing waits for the SUBACK.
-    std::thread([this] { subscribe_requests(); }).detach();
+    subscribe_requests();  // asynchronous: the listener logs the SUBACKs
   });
   client_.set_connection_lost_handler([](const std::string& why) { log("mqtt: connection lost (", why, ")"); });
 }
 
-MqttLink::~MqttLink() {
+MqttLink::~MqttLink() { close(); }
+
+void MqttLink::close() {
+  if (closing_.exchange(true)) return;
   try {
-    client_.disconnect()->wait_for(2s);
-  } catch (...) {
+    if (client_.is_connected()) client_.disconnect()->wait_for(2s);
+  } catch (const mqtt::exception& e) {
+    log("mqtt: disconnecting failed (", e.what(), ")");
   }
 }
 
-void MqttLink::start() {
-  for (int attempt = 0;; ++attempt) {
+bool MqttLink::start(const std::atomic<bool>& stop) {
+  for (int attempt = 0; !stop; ++attempt) {
     try {
       client_.connect(connect_options_)->wait();
-      return;
+      return true;
     } catch (const mqtt::exception& e) {
       if (attempt % 10 == 0) log("mqtt: cannot connect (", e.what(), "), retrying");
-      std::this_thread::sleep_for(500ms);
+      for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(50ms);
     }
   }
+  return false;
 }
 
 void MqttLink::subscribe_requests() {
   const std::string prefix = "$share/" + options_.share_group + "/chat/+/";
   try {
     for (const char* request : {"history", "read", "edit", "delete"})
-      client_.subscribe(prefix + request, 1)->wait_for(5s);
-    log("mqtt: subscribed to ", prefix, "{history,read,edit,delete}");
+      client_.subscribe(prefix + request, 1, nullptr, subscribe_listener_);
   } catch (const mqtt::exception& e) {
     log("mqtt: subscribing failed (", e.what(), ")");
   }
+}
+
+void MqttLink::SubscribeListener::on_success(const mqtt::token& tok) {
+  const auto topics = tok.get_topics();
+  log("mqtt: subscribed to ", topics && !topics->empty() ? (*topics)[0] : std::string("request topics"));
+}
+
+void MqttLink::SubscribeListener::on_failure(const mqtt::token& tok) {
+  const auto topics = tok.get_topics();
+  log("mqtt: subscribing to ", topics && !topics->empty() ? (*topics)[0] : std::string("request topics"),
+      " failed (reason ", tok.get_reason_code(), ")");
 }
 
 bool MqttLink::publish(const Publication& p) {
@@ -81,6 +95,7 @@ bool MqttLink::publish(const Publication& p) {
     } catch (const mqtt::exception& e) {
       if (attempt == 0) log("mqtt: publish to ", p.topic, " failed (", e.what(), "), retrying");
     }
+    if (closing_) break;
     std::this_thread::sleep_for(200ms);  // reconnecting
   }
   log("mqtt: gave up publishing to ", p.topic);

@@ -1,8 +1,10 @@
 #pragma once
 // The bridge's MQTT 5 connection as the service account: a persistent session, shared
 // subscriptions to the request topics (renewed on every reconnect), and QoS 1 publishing.
+// Paho's callback thread only hands requests over: it never waits for anything.
 #include <mqtt/async_client.h>
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -23,22 +25,32 @@ struct IncomingRequest {
 
 class MqttLink {
  public:
-  using Handler = std::function<void(IncomingRequest)>;
+  using Handler = std::function<void(IncomingRequest)>;  // called on Paho's thread: must not block
   MqttLink(const Options& options, Handler on_request);
   ~MqttLink();
 
-  // Connects (retrying until the broker is there), then stays connected by itself.
-  void start();
-  // QoS 1; waits for the PUBACK up to a few seconds. False when it could not be delivered.
+  // Connects, retrying until the broker is there or `stop` is set (then false); afterwards Paho
+  // reconnects by itself.
+  bool start(const std::atomic<bool>& stop);
+  // QoS 1; waits for the PUBACK up to a few seconds, retrying while reconnecting (once closing:
+  // a single attempt). False when it could not be delivered.
   bool publish(const Publication& p);
+  // Last step of a shutdown: no more retries, then a clean disconnect.
+  void close();
 
  private:
+  class SubscribeListener : public mqtt::iaction_listener {
+    void on_failure(const mqtt::token& tok) override;
+    void on_success(const mqtt::token& tok) override;
+  };
   void subscribe_requests();
 
   const Options& options_;
   Handler on_request_;
   mqtt::async_client client_;
   mqtt::connect_options connect_options_;
+  SubscribeListener subscribe_listener_;
+  std::atomic<bool> closing_{false};
 };
 
 }  // namespace mqchat::bridge

@@ -22,6 +22,8 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--share-group", o.share_group, "shared subscription group")->capture_default_str();
   app.add_option("--session-expiry", o.session_expiry_s, "MQTT session expiry (s)")->capture_default_str();
   app.add_option("--workers", o.workers, "request worker threads")->capture_default_str()->check(CLI::Range(1, 32));
+  app.add_option("--max-queued", o.max_queued, "requests waiting at most; beyond, new ones are answered \"busy\"")
+      ->capture_default_str()->check(CLI::Range(1, 1000000));
   app.add_option("--pending-ms", pending_ms, "how long a request waits for its message to be stored")
       ->capture_default_str()->check(CLI::Range(0, 600000));
   app.add_option("--summary-delay-ms", summary_ms, "coalescing window of conversation summaries")

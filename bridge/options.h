@@ -19,7 +19,7 @@ struct Options {
   int session_expiry_s = 3600;
 
   int workers = 2;                                 // request workers; rooms are served one request at a time
-  size_t max_queued = 10000;                       // beyond this, intake waits (back-pressure on the broker)
+  size_t max_queued = 10000;                       // beyond this, new requests are answered "busy"
   std::chrono::milliseconds pending_max{3000};     // an edit/read/delete waits this long for its message
   std::chrono::milliseconds summary_delay{150};    // coalescing window of summary recomputations
 };

@@ -61,9 +61,16 @@ std::string_view kind_name(RequestKind k) {
 }
 
 bool is_allowed_response_topic(std::string_view topic, std::string_view requester) {
-  if (topic.find_first_of("+#") != std::string_view::npos) return false;
+  if (requester.empty() || topic.find_first_of("+#") != std::string_view::npos) return false;
   const auto t = parse_user_topic(topic);
-  return t && t->user == requester && !t->rest.empty();
+  if (!t || t->user != requester || t->rest.empty()) return false;
+  const std::string_view first = t->rest.substr(0, t->rest.find('/'));
+  return !first.empty() && first != "presence" && first != "conversations";
+}
+
+bool is_allowed_reply_topic(std::string_view topic, std::string_view room, std::string_view requester) {
+  if (const auto t = parse_chat_topic(topic)) return t->channel == ChatChannel::Events && t->room_name == room;
+  return is_allowed_response_topic(topic, requester);
 }
 
 RequestError refuse(const Request& r, std::string code, std::string reason) {

@@ -58,8 +58,15 @@ using ParsedRequest = std::variant<Request, RequestError>;
 ParsedRequest parse_request(std::string_view topic, std::string_view payload, std::string_view response_topic,
                             std::string_view correlation_data, const MessageLimits& limits = {});
 
-// A response topic a requester may ask for: users/<requester>/<something>, no wildcards.
+// A response topic a requester may ask for: users/<requester>/<something> that only the requester
+// reads — no wildcards, and not the topics others read or that hold retained state
+// (users/<u>/presence…, users/<u>/conversations…).
 bool is_allowed_response_topic(std::string_view topic, std::string_view requester);
+
+// May the answer to `r` be published on `topic`? Its room's events, or an allowed response topic of
+// the requester (errors, history, or the MQTT 5 response topic). Checked again right before
+// publishing, whatever built the topic (defence in depth; the plugin refuses the rest too).
+bool is_allowed_reply_topic(std::string_view topic, std::string_view room, std::string_view requester);
 
 // {"topic","request_id"?,"code","reason"} for users/<me>/errors.
 std::string error_json(const RequestError& e);

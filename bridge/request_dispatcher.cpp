@@ -6,55 +6,90 @@
 
 namespace mqchat::bridge {
 
-using Clock = std::chrono::steady_clock;
 constexpr auto kRetryEvery = std::chrono::milliseconds(25);
 
 RequestDispatcher::RequestDispatcher(const Options& options, MqttLink*& link) : options_(options), link_(link) {}
 
-RequestDispatcher::~RequestDispatcher() {
-  stop_ = true;
-  ready_cv_.notify_all();
-  space_cv_.notify_all();
-  for (auto& t : workers_) t.join();
-}
+RequestDispatcher::~RequestDispatcher() { stop(std::chrono::milliseconds(0)); }
 
 void RequestDispatcher::start() {
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this, i] { work(i); });
+}
+
+void RequestDispatcher::answer_busy(const ParsedRequest& parsed) {
+  RequestError busy;
+  if (const auto* r = std::get_if<Request>(&parsed)) {
+    busy = refuse(*r, "busy", "the bridge is busy; try again shortly");
+  } else {
+    busy = std::get<RequestError>(parsed);  // already a refusal: answer that one
+  }
+  if (busy.requester.empty()) return;       // nobody to answer (see work())
+  if (refusals_.size() >= kMaxRefusals) {
+    if (dropped_++ % 1000 == 0) log("overloaded: dropped a request of ", busy.requester, " (", dropped_.load(), " so far)");
+    return;
+  }
+  ++refused_busy_;
+  refusals_.push_back(std::move(busy));
+  ready_cv_.notify_one();
 }
 
 void RequestDispatcher::submit(IncomingRequest in) {
   auto parsed = parse_request(in.topic, in.payload, in.response_topic, in.correlation_data);
   const auto topic = parse_chat_topic(in.topic);
   const std::string room = topic ? std::string(topic->room_name) : std::string();
-  std::unique_lock<std::mutex> lock(mu_);
-  space_cv_.wait(lock, [this] { return stop_ || queue_.size() < options_.max_queued; });
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closing_ || queue_.size() >= options_.max_queued) {
+    answer_busy(parsed);
+    return;
+  }
   queue_.push(room, Item{std::move(parsed), Clock::now() + options_.pending_max});
   ready_cv_.notify_one();
+}
+
+void RequestDispatcher::publish_reply(const Publication& p, const std::string& room, const std::string& requester) {
+  if (!is_allowed_reply_topic(p.topic, room, requester)) {
+    log("refused to answer ", requester, " on ", p.topic, " (not the room's events nor the requester's own topic)");
+    return;
+  }
+  link_->publish(p);
 }
 
 void RequestDispatcher::serve(const Request& request, Clock::time_point give_up_at, bool& retry, Database& db) {
   Outcome outcome;
   try {
-    outcome = db.run([&](pqxx::work& tx) { return handle_request(request, tx); }, stop_);
+    outcome = db.run([&](pqxx::work& tx) { return handle_request(request, tx); });
+  } catch (const Database::Stopping&) {
+    outcome.publications = {error_publication(refuse(request, "busy", "the bridge is restarting; try again shortly"))};
   } catch (const std::exception& e) {
     log("request ", request.topic, " failed: ", e.what());
     outcome.publications = {error_publication(refuse(request, "internal", "the request failed; try again"))};
   }
-  retry = outcome.status == Outcome::Status::NotYetStored && Clock::now() < give_up_at &&
+  retry = outcome.status == Outcome::Status::NotYetStored && Clock::now() < give_up_at && !stop_ &&
           is_recent_message_id(request.target, options_.pending_max + std::chrono::seconds(2));
   if (retry) return;
-  for (const auto& p : outcome.publications) link_->publish(p);
+  for (const auto& p : outcome.publications) publish_reply(p, request.room, request.requester);
   log(kind_name(request.kind), " ", request.room, " by ", request.requester,
       outcome.status == Outcome::Status::Done ? "" : ": not found");
 }
 
 void RequestDispatcher::work(int index) {
-  Database db(options_.dsn, "worker " + std::to_string(index));
+  Database db(options_.dsn, "worker " + std::to_string(index), stop_);
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
+    if (!refusals_.empty()) {
+      RequestError busy = std::move(refusals_.front());
+      refusals_.pop_front();
+      lock.unlock();
+      publish_reply(error_publication(busy), "", busy.requester);
+      lock.lock();
+      continue;
+    }
+    if (closing_ && (queue_.size() == 0 || Clock::now() >= drain_until_)) break;
     const auto room = queue_.next(Clock::now());
     if (!room) {
-      if (const auto wake = queue_.next_wakeup()) ready_cv_.wait_until(lock, *wake);
+      auto wake = queue_.next_wakeup();
+      if (closing_ && (!wake || drain_until_ < *wake)) wake = drain_until_;
+      if (wake) ready_cv_.wait_until(lock, *wake);
       else ready_cv_.wait(lock);
       continue;
     }
@@ -68,18 +103,52 @@ void RequestDispatcher::work(int index) {
       const auto& err = std::get<RequestError>(item.parsed);
       log("refused ", err.topic, ": ", err.code, " (", err.reason, ")");
       // Without a stamped requester nobody can be told (answering would trust the payload).
-      if (!err.requester.empty()) link_->publish(error_publication(err));
+      if (!err.requester.empty()) publish_reply(error_publication(err), "", err.requester);
     }
 
     lock.lock();
-    if (retry) {
-      queue_.park(*room, Clock::now() + kRetryEvery);
-    } else {
-      queue_.done(*room);
-      space_cv_.notify_one();
-    }
+    if (retry) queue_.park(*room, Clock::now() + kRetryEvery);
+    else queue_.done(*room);
     ready_cv_.notify_one();
   }
+  ++exited_;
+  exited_cv_.notify_all();
+}
+
+void RequestDispatcher::stop(std::chrono::milliseconds drain) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (workers_.empty()) return;
+    closing_ = true;
+    drain_until_ = Clock::now() + drain;
+  }
+  ready_cv_.notify_all();
+  // Workers leave once the queue is drained or the time is up; then a request still in progress
+  // (say, waiting for Postgres to come back) is told to give up.
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    exited_cv_.wait_until(lock, drain_until_, [this] { return exited_ == workers_.size(); });
+  }
+  stop_ = true;
+  ready_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+  // Whatever is still queued is answered "busy" rather than forgotten: the client retries.
+  std::vector<RequestError> left;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& r : refusals_) left.push_back(std::move(r));
+    refusals_.clear();
+    while (const auto room = queue_.next(Clock::time_point::max())) {
+      const auto& parsed = queue_.head(*room).parsed;
+      if (const auto* r = std::get_if<Request>(&parsed))
+        left.push_back(refuse(*r, "busy", "the bridge is restarting; try again shortly"));
+      queue_.done(*room);
+    }
+  }
+  if (!left.empty()) log("stopping: answering ", left.size(), " request(s) still queued with \"busy\"");
+  for (const auto& e : left)
+    if (!e.requester.empty()) publish_reply(error_publication(e), "", e.requester);
 }
 
 }  // namespace mqchat::bridge

@@ -51,7 +51,15 @@ Outcome read(const Request& r, pqxx::work& tx) {
   const auto res = json::parse(tx.exec_params1("select mqchat_mark_read($1, $2, $3::uuid, $4::uuid)::text", r.room,
                                                r.requester, one, up_to)[0]
                                    .as<std::string>());
-  if (res["status"] != "ok") return not_found(r);
+  const std::string status = res["status"];
+  if (status == "not_found") return not_found(r);
+  if (status == "own") return refused(r, "forbidden", "only the recipient marks a message read, not its sender");
+  // Nothing newly read (a repeat, or only own or deleted messages up to there): no new receipt
+  // for the room. A requester waiting on its request_id is told so, privately.
+  if (res["marked"].get<long>() == 0) {
+    if (!r.request_id) return {};
+    return refused(r, "already_read", "nothing new to mark read up to " + r.target);
+  }
   return event(r, read_event_json(r.requester, r.target, r.up_to, res["read_at"].get<std::string>()));
 }
 

@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr size_t kUsersPerQuery = 500;
-constexpr int kSqlMessagesPerClaim = 200;
+constexpr int kOutboxPerRead = 200;
 constexpr auto kFanOutSafetyPoll = 2s;  // in case a NOTIFY was missed (e.g. while reconnecting)
 
 // A Postgres array literal of plain tokens (usernames, uuids: no quotes or backslashes in them).
@@ -36,7 +36,9 @@ class Listener : public pqxx::notification_receiver {
 SummaryPublisher::SummaryPublisher(const Options& options, MqttLink*& link)
     : options_(options), link_(link), stale_(options.summary_delay) {}
 
-SummaryPublisher::~SummaryPublisher() {
+SummaryPublisher::~SummaryPublisher() { stop(); }
+
+void SummaryPublisher::stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
 }
@@ -56,13 +58,14 @@ void SummaryPublisher::run() {
       if (!leader) {
         if (!said_standby) log("summaries: another bridge instance leads; standing by");
         said_standby = true;
-        std::this_thread::sleep_for(1s);
+        for (int i = 0; i < 20 && !stop_; ++i) std::this_thread::sleep_for(50ms);
         continue;
       }
       said_standby = false;
       log("summaries: leading (summaries and SQL fan-out)");
       lead(conn);
     } catch (const std::exception& e) {
+      if (stop_) break;
       log("summaries: ", e.what(), "; reconnecting");
       std::this_thread::sleep_for(500ms);
     }
@@ -79,14 +82,14 @@ void SummaryPublisher::mark_room(const std::string& room) {
 
 void SummaryPublisher::lead(pqxx::connection& conn) {
   Listener rooms(conn, "mqchat_rooms", [this](const std::string& room) { mark_room(room); });
-  Listener sql(conn, "mqchat_sql_messages", [this](const std::string&) { fanout_due_ = true; });
+  Listener outbox(conn, "mqchat_outbox", [this](const std::string&) { fanout_due_ = true; });
   // Whatever happened while no bridge was leading: every summary is recomputed once.
   mark_everyone(conn);
   fanout_due_ = true;
   auto last_fanout = Clock::now();
   while (!stop_) {
     if (fanout_due_ || Clock::now() - last_fanout > kFanOutSafetyPoll) {
-      fanout_due_ = !fan_out_sql_messages(conn);
+      fanout_due_ = !fan_out_outbox(conn);
       last_fanout = Clock::now();
     }
     publish_due_summaries(conn);
@@ -94,6 +97,7 @@ void SummaryPublisher::lead(pqxx::connection& conn) {
     if (const auto due = stale_.due())
       wait = std::max(std::chrono::microseconds(0), std::chrono::duration_cast<std::chrono::microseconds>(*due - Clock::now()));
     if (fanout_due_) wait = std::min(wait, std::chrono::microseconds(200000));
+    wait = std::min(wait, std::chrono::microseconds(250000));  // notice stop_ soon enough
     conn.await_notification(wait.count() / 1000000, wait.count() % 1000000);
   }
 }
@@ -106,24 +110,36 @@ void SummaryPublisher::mark_everyone(pqxx::connection& conn) {
     stale_.mark(row[0].as<std::string>(), now);
 }
 
-bool SummaryPublisher::fan_out_sql_messages(pqxx::connection& conn) {
-  for (;;) {
-    pqxx::work tx(conn);
-    const auto rows = tx.exec_params("select message_id::text, room, message::text from mqchat_claim_sql_messages($1)",
-                                     kSqlMessagesPerClaim);
-    if (rows.empty()) return true;
-    std::vector<std::string> ids;
-    for (const auto& row : rows) {
-      // Rows stay claimed (locked) until commit: if we die here, the next leader publishes them.
-      if (!link_->publish({chat_topic(row[1].as<std::string>(), ChatChannel::Messages), row[2].as<std::string>(),
-                           false, {}}))
-        return false;
-      ids.push_back(row[0].as<std::string>());
+bool SummaryPublisher::fan_out_outbox(pqxx::connection& conn) {
+  while (!stop_) {
+    // Read, then publish with no transaction open, then delete what went out. Only the leader
+    // (advisory lock) does this, so rows are not published twice, except after a crash between
+    // publishing and deleting (at-least-once; subscribers de-duplicate by id).
+    pqxx::result rows;
+    {
+      pqxx::read_transaction tx(conn);
+      rows = tx.exec_params("select seq, topic, payload from mqchat_outbox_pending($1)", kOutboxPerRead);
+      tx.commit();
     }
-    tx.exec_params("delete from sql_fanout_queue where message_id = any($1::uuid[])", array_literal(ids));
-    tx.commit();
-    log("fan-out: published ", ids.size(), " message(s) sent through SQL");
+    if (rows.empty()) return true;
+    std::vector<std::string> done;
+    bool ok = true;
+    for (const auto& row : rows) {
+      if (stop_ || !link_->publish({row[1].as<std::string>(), row[2].as<std::string>(), false, {}})) {
+        ok = false;
+        break;
+      }
+      done.push_back(row[0].as<std::string>());
+    }
+    if (!done.empty()) {
+      pqxx::work tx(conn);
+      tx.exec_params("delete from mqchat_outbox where seq = any($1::bigint[])", array_literal(done));
+      tx.commit();
+      log("fan-out: published ", done.size(), " change(s) made through SQL");
+    }
+    if (!ok) return false;
   }
+  return false;
 }
 
 void SummaryPublisher::publish_due_summaries(pqxx::connection& conn) {

@@ -1,10 +1,10 @@
 #pragma once
-// The leader's work: retained conversation summaries and the live fan-out of messages sent
-// through the SQL API. Exactly one bridge instance leads (a Postgres advisory lock held by its
+// The leader's work: retained conversation summaries and the live fan-out of what was done
+// through the SQL API (messages, read receipts, edits, deletions: the mqchat_outbox table). Exactly one bridge instance leads (a Postgres advisory lock held by its
 // listening connection); the others wait and take over when the leader's connection goes away.
 //
 // Every change to a room arrives as a NOTIFY on mqchat_rooms (the shipper's batches, receipts,
-// edits, deletions, SQL sends). Both participants are marked stale; stale users are recomputed
+// edits, deletions, SQL sends); new outbox rows as a NOTIFY on mqchat_outbox. Both participants are marked stale; stale users are recomputed
 // together, at most once per `summary_delay`, in one set-based query — a burst of 10,000 messages
 // costs a handful of recomputations, not 10,000.
 #include <atomic>
@@ -25,13 +25,14 @@ class SummaryPublisher {
   SummaryPublisher(const Options& options, MqttLink*& link);
   ~SummaryPublisher();
   void start();
+  void stop();  // joins; publishes nothing afterwards
 
  private:
   void run();
   void lead(pqxx::connection& conn);
   void mark_room(const std::string& room);
   void mark_everyone(pqxx::connection& conn);
-  bool fan_out_sql_messages(pqxx::connection& conn);  // false when publishing failed
+  bool fan_out_outbox(pqxx::connection& conn);  // false when publishing failed (or stopping)
   void publish_due_summaries(pqxx::connection& conn);
 
   const Options& options_;

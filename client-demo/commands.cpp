@@ -54,7 +54,15 @@ int read_command(ChatApi& api, Output o, const std::string& peer) {
     else o.out << "Nothing to read with " << peer << ".\n";
     return 0;
   }
-  const auto event = api.mark_read(room, latest.messages.back().id);
+  ChatEvent event;
+  try {
+    event = api.mark_read(room, latest.messages.back().id);
+  } catch (const RequestError& e) {
+    if (e.code() != "already_read") throw;  // everything was read already: no new receipt
+    if (o.json) o.out << "null\n";
+    else o.out << "Nothing new to read with " << peer << ".\n";
+    return 0;
+  }
   if (o.json) o.out << event.raw.dump() << "\n";
   else o.out << "marked read up to #" << short_id(latest.messages.back().id) << "\n";
   return 0;

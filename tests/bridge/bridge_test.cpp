@@ -4,69 +4,13 @@
 #include <thread>
 
 #include "common/room.h"
-#include "tests/integration/fixtures.h"
+#include "tests/bridge/person.h"
 
 namespace mqchat::test {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::string topic(const std::string& room, const std::string& channel) { return "chat/" + room + "/" + channel; }
-
-// A participant connected and listening to the room and to users/<me>/#.
-struct Person {
-  Person(const std::string& name, const std::string& room) : client(name, kPassword), room(room) {
-    client.connect();
-    EXPECT_LT(client.subscribe("chat/" + room + "/#"), 0x80);
-    EXPECT_LT(client.subscribe("users/" + name + "/#"), 0x80);
-  }
-  // Sends and returns the stored message (from the echo) once it is in Postgres.
-  json send(const std::string& text) {
-    EXPECT_EQ(client.publish(topic(room, "messages"), text), 0);
-    auto echo = client.wait_message(topic(room, "messages"));
-    EXPECT_TRUE(echo);
-    if (!echo) return json();
-    json m = json::parse(echo->payload);
-    wait_for_value("select count(*) from messages where id = '" + m["id"].get<std::string>() + "'", "1", 5s);
-    return m;
-  }
-  json request(const std::string& channel, json body, const std::string& reply_leaf) {
-    if (body.is_null()) body = json::object();  // `{}` in a call makes a JSON null
-    EXPECT_EQ(client.publish(topic(room, channel), body.dump()), 0);
-    auto reply = client.wait_message("users/" + client.username() + "/" + reply_leaf, 5s);
-    EXPECT_TRUE(reply) << "no reply on users/" << client.username() << "/" << reply_leaf << " to " << body;
-    return reply ? json::parse(reply->payload) : json();
-  }
-  json history(json body) { return request("history", std::move(body), "history"); }
-  json event(std::chrono::milliseconds timeout = 5s) {
-    auto e = client.wait_message(topic(room, "events"), timeout);
-    return e ? json::parse(e->payload) : json();
-  }
-  // The latest retained summary that satisfies `ok`, waiting up to `timeout`.
-  json summary_where(const std::function<bool(const json&)>& ok, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    json last;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto s = client.wait_message("users/" + client.username() + "/conversations", 200ms);
-      if (!s) continue;
-      last = json::parse(s->payload);
-      if (ok(last)) return last;
-    }
-    return last;
-  }
-  TestClient client;
-  std::string room;
-};
-
-json find_room(const json& summary, const std::string& room) {
-  for (const auto& c : summary)
-    if (c["room"] == room) return c;
-  return json();
-}
-
-}  // namespace
 
 class Bridge : public PairTest {};
 
@@ -261,20 +205,15 @@ TEST_F(Bridge, SummariesAreRetainedCurrentAndCoalesced) {
 
 TEST_F(Bridge, MessagesSentThroughSqlArePublishedLiveExactlyOnce) {
   Person bob(pair_.bob, pair_.room);
-  auto db = connect_db();
-  pqxx::work tx(*db);
-  tx.exec("select set_config('mqchat.user_id', (select id::text from profiles where username = '" + pair_.alice +
-          "'), true)");
-  const json sent = json::parse(
-      tx.exec1("select send_message('" + pair_.bob + "', 'from a web backend', 'text', '{}', 'web-1')::text")[0]
-          .as<std::string>());
+  AppSession web_alice(pair_.alice, kPassword);
+  const json sent =
+      web_alice.json_value("select send_message($1, 'from a web backend', 'text', '{}', 'web-1')::text", pair_.bob);
   const auto t0 = std::chrono::steady_clock::now();
-  tx.commit();
   const auto got = bob.client.wait_message(topic(pair_.room, "messages"), 3s);
   ASSERT_TRUE(got);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
   const json m = json::parse(got->payload);
-  EXPECT_EQ(m["id"], sent["id"]);
+  EXPECT_EQ(m, sent) << "live subscribers get what send_message returned";
   EXPECT_EQ(m["sender"], pair_.alice);
   EXPECT_EQ(m["content"], "from a web backend");
   EXPECT_EQ(m["client_id"], "web-1");
@@ -283,7 +222,7 @@ TEST_F(Bridge, MessagesSentThroughSqlArePublishedLiveExactlyOnce) {
   Person alice(pair_.alice, pair_.room);
   alice.send("over mqtt");
   EXPECT_EQ(bob.client.collect(topic(pair_.room, "messages"), 1500ms).size(), 1u);
-  EXPECT_EQ(query_value("select count(*) from sql_fanout_queue"), "0");
+  EXPECT_EQ(query_value("select count(*) from mqchat_outbox where room = '" + pair_.room + "'"), "0");
 }
 
 TEST_F(Bridge, AttacksAreRefused) {

@@ -61,6 +61,29 @@ TEST(BridgeRequest, ResponseTopicMustBeTheRequestersOwn) {
             "bad_response_topic");
 }
 
+TEST(BridgeRequest, ResponseTopicsOthersReadOrThatHoldStateAreRefused) {
+  for (const char* topic : {"users/bob/presence", "users/bob/presence/x", "users/bob/conversations",
+                            "users/bob/conversations/1", "users/bob/", "users/bob//x", "users/bob/+", "users/bob/a/#",
+                            "users/bobby/history", "users/bo/history", "users/alice/rpc", "chat/alice_bob/events",
+                            "$SYS/x", "users/bob"})
+    EXPECT_EQ(bad("chat/alice_bob/history", R"({"requester":"bob"})", topic).code, "bad_response_topic") << topic;
+  for (const char* topic : {"users/bob/history", "users/bob/errors", "users/bob/rpc/7", "users/bob/presence-replies"})
+    EXPECT_TRUE(is_allowed_response_topic(topic, "bob")) << topic;
+  EXPECT_FALSE(is_allowed_response_topic("users/bob/history", ""));
+}
+
+TEST(BridgeRequest, RepliesGoOnlyToTheRoomsEventsOrTheRequestersOwnTopics) {
+  // Checked again before every publish, whatever built the topic.
+  EXPECT_TRUE(is_allowed_reply_topic("chat/alice_bob/events", "alice_bob", "bob"));
+  EXPECT_TRUE(is_allowed_reply_topic("users/bob/errors", "alice_bob", "bob"));
+  EXPECT_TRUE(is_allowed_reply_topic("users/bob/rpc/1", "", "bob"));
+  for (const char* topic : {"chat/alice_carol/events", "chat/alice_bob/messages", "chat/alice_bob/history",
+                            "users/alice/errors", "users/bob/presence", "users/bob/conversations", "users/bob/#",
+                            "chat/+/events", ""})
+    EXPECT_FALSE(is_allowed_reply_topic(topic, "alice_bob", "bob")) << topic;
+  EXPECT_FALSE(is_allowed_reply_topic("users/bob/errors", "alice_bob", ""));
+}
+
 TEST(BridgeRequest, ReadEditDelete) {
   auto r = ok("chat/alice_bob/read", R"({"requester":"bob","up_to":")" + kId + "\"}");
   EXPECT_TRUE(r.up_to);

@@ -45,3 +45,27 @@ select pg_temp.assert_fails(
 select pg_temp.assert(
   (select substr(id::text, 15, 1) = '7' from messages limit 1), 'message ids are UUIDv7');
 select pg_temp.assert(mqchat_ts('2026-01-02 03:04:05.123456+00') = '2026-01-02T03:04:05.123456Z', 'RFC 3339 stamps');
+
+-- Only a deleted message has no content (deletion erases it).
+select pg_temp.assert_fails(
+  $$insert into messages (conversation_id, sender_id, content) select id, pg_temp.user_id('t-alice'), null from c$$,
+  '23514', 'no content without deletion');
+
+-- A conversation is never younger than its first message, whoever
+-- inserts (the shipper's batch, created an hour late; or messages stamped before the SQL-created row).
+select mqchat_ingest(jsonb_build_array(jsonb_build_object(
+  'id', uuidv7(), 'conversation_id', mqchat_conversation_id('t-bob_t-carol'), 'room', 't-bob_t-carol',
+  'sender', 't-bob', 'content', 'sent an hour ago', 'type', 'text', 'metadata', '{}'::jsonb,
+  'created_at', now() - interval '1 hour')));
+select pg_temp.assert_eq((select created_at from conversations where room = 't-bob_t-carol'), now() - interval '1 hour',
+                         'created_at = first message (conversation made by the shipper)');
+select mqchat_ingest(jsonb_build_array(jsonb_build_object(
+  'id', uuidv7(), 'conversation_id', mqchat_conversation_id('t-alice_t-bob'), 'room', 't-alice_t-bob',
+  'sender', 't-bob', 'content', 'stamped before the row', 'type', 'text', 'metadata', '{}'::jsonb,
+  'created_at', now() - interval '2 hours')));
+select pg_temp.assert_eq((select created_at from conversations where room = 't-alice_t-bob'), now() - interval '2 hours',
+                         'created_at moves back to an earlier first message');
+select pg_temp.assert(
+  (select bool_and(c.created_at <= (select min(created_at) from messages m where m.conversation_id = c.id))
+     from conversations c where exists (select 1 from messages m where m.conversation_id = c.id)),
+  'no conversation is younger than its first message');
