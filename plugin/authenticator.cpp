@@ -164,6 +164,26 @@ const std::string& Authenticator::dummy_hash_like(const std::string& hash) {
   return dummies_.emplace(setting, dummy.empty() ? hash : dummy).first->second;
 }
 
+const std::string& Authenticator::typical_hash(const std::shared_ptr<const UserMap>& users) {
+  if (users == typical_of_) return typical_;
+  std::unordered_map<std::string_view, std::pair<size_t, const std::string*>> settings;
+  for (const auto& [name, user] : *users) {
+    const std::string& h = user.password_hash;
+    const auto last = h.rfind('$');
+    if (h.empty() || h[0] != '$' || last == std::string::npos) continue;
+    auto& [n, example] = settings[std::string_view(h).substr(0, last)];
+    ++n;
+    example = &h;
+  }
+  const std::string* best = nullptr;
+  size_t most = 0;
+  for (const auto& [setting, counted] : settings)
+    if (counted.first > most) most = counted.first, best = counted.second;
+  typical_ = best ? *best : std::string();
+  typical_of_ = users;
+  return typical_;
+}
+
 bool Authenticator::is_service(std::string_view username) const {
   return username.substr(0, 4) == "svc:" && service_accounts_.count(std::string(username)) > 0;
 }
@@ -216,8 +236,8 @@ bool Authenticator::authenticate(std::string_view username, std::string_view pas
   }
   // An unknown name is checked like a known one against a hash of the same cost.
   static const std::string kNoHash;
-  const std::string& hash =
-      known ? user->second.password_hash : (users->empty() ? kNoHash : dummy_hash_like(users->begin()->second.password_hash));
+  const std::string& typical = known ? kNoHash : typical_hash(users);
+  const std::string& hash = known ? user->second.password_hash : typical.empty() ? kNoHash : dummy_hash_like(typical);
 
   const int64_t now = now_unix_us();
   const std::string source = !from.address.empty() && !is_loopback(from.address)

@@ -64,6 +64,9 @@ class Authenticator {
   std::string source_tag(std::string_view source) const;
   bool verify_hash(const std::string& hash, std::string_view password);
   const std::string& dummy_hash_like(const std::string& hash);
+  // A hash with the most common setting (algorithm and cost) among the users, recounted when
+  // the directory changes: unknown names are checked at the cost a real account has.
+  const std::string& typical_hash(const std::shared_ptr<const UserMap>& users);
   void remember(const std::string& name, const std::string& hash, const Digest& digest, const Digest& verifier,
                 const std::string& tag);
 
@@ -84,6 +87,8 @@ class Authenticator {
   Key key_{};
   std::unordered_map<std::string, Verified> verified_;
   std::unordered_map<std::string, std::string> dummies_;  // hash setting prefix → dummy hash
+  std::shared_ptr<const UserMap> typical_of_;
+  std::string typical_;
   std::unique_ptr<crypt_data> crypt_scratch_;
   uint64_t hashes_ = 0;
 };
