@@ -61,8 +61,9 @@ LoginGate::Verdict LoginGate::admit(const std::string& account, const std::strin
 bool LoginGate::budget_for_hash(bool trusted, int64_t now_us) {
   refill(trusted_budget_, trusted_per_us_, trusted_cap_, now_us);
   refill(general_budget_, general_per_us_, general_cap_, now_us);
-  const double need = double(estimate_us_);
-  return general_budget_.tokens >= need || (trusted && trusted_budget_.tokens >= need);
+  // A full pool always admits one hash, however slow (the debt is then waited out).
+  const auto enough = [this](const Bucket& b, double cap) { return b.tokens >= std::min(double(estimate_us_), cap); };
+  return enough(general_budget_, general_cap_) || (trusted && trusted_cap_ > 0 && enough(trusted_budget_, trusted_cap_));
 }
 
 void LoginGate::charge(bool trusted, int64_t cost_us, int64_t now_us) {

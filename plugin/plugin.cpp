@@ -254,7 +254,8 @@ int on_message(int, void* event_data, void* userdata) {
   PublishOrigin origin;
   if (!who.service && chat && ev->qos == 2) {
     origin.qos = 2;
-    origin.mqtt_client_id = str(mosquitto_client_id(ev->client));
+    const char* mqtt_client_id = mosquitto_client_id(ev->client);
+    origin.mqtt_client_id = mqtt_client_id ? mqtt_client_id : "";
     origin.header = peek_publish_header(ev->client, mosquitto_client_address(ev->client), mosquitto_client_id(ev->client),
                                         username, ev->topic, ev->qos);
     if (!origin.header && !p.warned_no_packet_ids) {

@@ -76,3 +76,21 @@ TEST(LoginGate, ForgetsRecoveredBuckets) {
   g.admit("x", "c:y", false, 3600ll * 1000000);
   EXPECT_EQ(g.tracked(), 0u);
 }
+
+TEST(LoginGate, AHashSlowerThanAPoolStillGetsThroughThenItsDebtIsWaitedOut) {
+  LoginGate g(settings());  // 100 ms/s per pool
+  const int64_t slow = 450000;  // bcrypt at cost 12
+  ASSERT_TRUE(g.budget_for_hash(true, 0));
+  g.charge(true, slow, 0);
+  g.charge(true, slow, 1);  // estimate now above a pool's cap
+  EXPECT_FALSE(g.budget_for_hash(true, 2));
+  EXPECT_TRUE(g.budget_for_hash(true, 20000000));  // full again: one more is admitted
+}
+
+TEST(LoginGate, NoTrustedShareMeansNoTrustedPool) {
+  LoginSettings s = settings();
+  s.trusted_share_percent = 0;
+  LoginGate g(s);
+  g.charge(false, 10000000, 0);  // the general pool deep in debt
+  EXPECT_FALSE(g.budget_for_hash(true, 1));
+}
