@@ -123,7 +123,7 @@ void publisher(const Options& o, int i, std::atomic<bool>& stop, Latencies& lat)
   const std::string s = o.prefix + "-pub-s" + std::to_string(i), r = o.prefix + "-pub-r" + std::to_string(i);
   int fd = -1;
   while (!stop && login(o.port, s, o.password, s + "-bench", &fd) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  const std::string topic = "chat/" + s + "_" + r + "/messages";
+  const std::string topic = "chat/" + std::min(s, r) + "_" + std::max(s, r) + "/messages";  // byte order
   uint16_t mid = 0;
   while (!stop) {
     mid = uint16_t(mid % 60000 + 1);
