@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 #include "common/clock.h"
@@ -58,6 +59,8 @@ int64_t monotonic_us() {
 
 Authenticator::Key Authenticator::load_or_create_key(const std::string& path) {
   Key key{};
+  std::error_code ec;  // the spool dir may not exist yet on a first start
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd >= 0) {
     const ssize_t n = ::read(fd, key.data(), key.size());

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include "plugin/authenticator.h"
 #include "plugin/state_file.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace mqchat;
 using V = ClientIdOwners::Verdict;
@@ -76,4 +80,30 @@ TEST(ClientIdOwners, ChangesRoundTripThroughTheStateFile) {
   ClientIdOwners later(small());
   later.load(reread, 500 + 86401);  // expired while the broker was down
   EXPECT_EQ(later.size(), 0u);
+}
+
+TEST(StateFile, KeepsItsTableAcrossARestartInAFreshDirectory) {
+  const std::string dir = ::testing::TempDir() + "mqchat-state-" + std::to_string(::getpid()) + "/a/b";
+  LogQueue log;
+  {
+    // The login key is made first, in a directory that does not exist yet (first start).
+    const auto key = Authenticator::load_or_create_key(dir + "/login.key");
+    EXPECT_EQ(Authenticator::load_or_create_key(dir + "/login.key"), key);  // read back, not remade
+    StateFile f(dir + "/owners", 100, log);
+    EXPECT_TRUE(f.load_and_start().empty());
+    f.put("phone", std::string("alice\t1"));
+    f.put("gone", std::string("bob\t1"));
+    f.put("gone", std::nullopt);
+    f.stop();  // writes what is pending
+  }
+  StateFile again(dir + "/owners", 100, log);
+  const auto table = again.load_and_start();
+  again.stop();
+  ASSERT_EQ(table.size(), 1u);
+  EXPECT_EQ(table.at("phone"), "alice\t1");
+  struct stat st {};
+  ASSERT_EQ(::stat((dir + "/owners").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((dir + "/login.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
