@@ -13,10 +13,10 @@ LoginGate::LoginGate(LoginSettings s) : s_(s) {
   const double per_us = s_.hash_ms_per_second * 1000.0 / 1e6;  // µs of hashing earned per µs
   trusted_per_us_ = per_us * s_.trusted_share_percent / 100.0;
   general_per_us_ = per_us - trusted_per_us_;
-  // Each pool holds at most one second of its share, and at least one hash, so a burst of
-  // logins after a quiet spell is served at once but never more than a second's worth.
-  trusted_cap_ = std::max(trusted_per_us_ * 1e6, trusted_per_us_ > 0 ? 100000.0 : 0.0);
-  general_cap_ = std::max(general_per_us_ * 1e6, 100000.0);
+  // Each pool holds one second of its share but at least 250 ms (three bcrypts at cost 10), so a
+  // few logins arriving together after a quiet spell are served at once, never more.
+  trusted_cap_ = trusted_per_us_ > 0 ? std::max(trusted_per_us_ * 1e6, 250000.0) : 0.0;
+  general_cap_ = std::max(general_per_us_ * 1e6, 250000.0);
   trusted_budget_ = {trusted_cap_, 0};
   general_budget_ = {general_cap_, 0};
 }
