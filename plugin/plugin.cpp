@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -70,6 +71,9 @@ struct Plugin {
   RateLimiter rate;
   RateLimiter reports;  // error reports per user: a refusal cannot be turned into a flood
   bool warned_no_packet_ids = false;
+  const size_t smallest_publish_limit =
+      std::min({config.limits.max_payload_bytes, config.limits.max_typing_bytes, config.limits.max_request_bytes,
+                config.limits.max_other_bytes});
 };
 
 int mosquitto_level(LogLevel level) {
@@ -220,8 +224,8 @@ int on_acl_check(int, void* event_data, void* userdata) {
     if (write) publish_error(p, username, ev->topic, explain_write_refusal(who, ev->topic, exists));
     return MOSQ_ERR_ACL_DENIED;
   }
-  // Sizes per topic kind, before the broker queues anything.
-  if (write) {
+  // Sizes per topic kind, before the broker queues anything (most payloads are under every limit).
+  if (write && ev->payloadlen > p.smallest_publish_limit) {
     if (const size_t limit = max_publish_bytes(ev->topic, p.config.limits); ev->payloadlen > limit) {
       publish_error(p, username, ev->topic,
                     {"payload_too_large",
