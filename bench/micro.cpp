@@ -179,8 +179,8 @@ void BM_DedupRemember(benchmark::State& state) {
   const int64_t now_s = now_unix_us() / 1000000;
   for (auto _ : state) {
     const std::string id = "b1-" + std::to_string(seq++);
-    benchmark::DoNotOptimize(dedup.find(kSender, id, now_s));
-    dedup.remember(kSender, id, stored, now_s);
+    benchmark::DoNotOptimize(dedup.find(kSender, "room", id, now_s));
+    dedup.remember(kSender, "room", id, stored, now_s);
   }
 }
 BENCHMARK(BM_DedupRemember);

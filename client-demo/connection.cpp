@@ -1,16 +1,26 @@
 #include "client-demo/connection.h"
 
-#include <random>
+#include <openssl/rand.h>
+
+#include <stdexcept>
 
 namespace mqchat::client {
 
 using namespace std::chrono_literals;
 
+// From the OS's CSPRNG: a client id is a session's key (whoever connects with it gets its queued
+// messages, if the broker let them), so it must not be guessable.
 std::string random_id(size_t hex_chars) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
   static const char* digits = "0123456789abcdef";
   std::string id;
-  while (id.size() < hex_chars) id += digits[rng() % 16];
+  unsigned char bytes[32];
+  while (id.size() < hex_chars) {
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for a client id");
+    for (unsigned char b : bytes) {
+      if (id.size() == hex_chars) break;
+      id += digits[b & 15];
+    }
+  }
   return id;
 }
 
@@ -18,7 +28,7 @@ namespace {
 std::string server_uri(const ServerOptions& s) { return "tcp://" + s.host + ":" + std::to_string(s.port); }
 
 std::string effective_client_id(const ServerOptions& server, const SessionOptions& session) {
-  return session.client_id.empty() ? server.user + "-cli-" + random_id(8) : session.client_id;
+  return session.client_id.empty() ? server.user + "-cli-" + random_id(32) : session.client_id;
 }
 
 // Paho reports refusals as codes; people want sentences.

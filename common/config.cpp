@@ -20,6 +20,12 @@ const std::set<std::string> kKnownKeys = {
     "limits.max_content_chars", "limits.max_payload_bytes", "limits.max_metadata_bytes",
     "limits.max_json_depth", "limits.max_client_id_chars",
     "limits.messages_per_second", "limits.message_burst", "limits.max_connections_per_user",
+    "limits.max_typing_bytes", "limits.max_request_bytes", "limits.max_other_bytes",
+    "limits.error_reports_per_second", "limits.error_report_burst",
+    "limits.login_hash_ms_per_second", "limits.login_trusted_share_percent",
+    "limits.login_failures_per_minute", "limits.login_account_failures_per_minute",
+    "sessions.reserved_client_id_prefixes", "sessions.max_client_ids_per_user", "sessions.max_client_ids",
+    "sessions.client_id_expiry_days",
     "dedup.window_seconds", "dedup.max_entries",
     "directory.refresh_ms",
     "service_accounts.*.password_hash", "service_accounts.*.password_file",
@@ -179,6 +185,38 @@ Config load_config_text(const std::string& yaml_text, const std::string& base_di
   l.max_metadata_bytes = get_uint<size_t>(root, "limits.max_metadata_bytes", l.max_metadata_bytes, 2, 1 << 20);
   l.max_json_depth = get_uint<size_t>(root, "limits.max_json_depth", l.max_json_depth, 2, 256);
   l.max_client_id_chars = get_uint<size_t>(root, "limits.max_client_id_chars", l.max_client_id_chars, 1, 64);
+  l.max_typing_bytes = get_uint<size_t>(root, "limits.max_typing_bytes", l.max_typing_bytes, 16, 1 << 20);
+  l.max_request_bytes = get_uint<size_t>(root, "limits.max_request_bytes", l.max_request_bytes, 256, 1 << 20);
+  l.max_other_bytes = get_uint<size_t>(root, "limits.max_other_bytes", l.max_other_bytes, 16, 1 << 20);
+  c.error_reports_per_second = get_uint<uint32_t>(root, "limits.error_reports_per_second", c.error_reports_per_second, 1, 10000);
+  c.error_report_burst = get_uint<uint32_t>(root, "limits.error_report_burst", c.error_report_burst, 1, 100000);
+  auto& lg = c.logins;
+  lg.hash_ms_per_second = get_uint<uint32_t>(root, "limits.login_hash_ms_per_second", lg.hash_ms_per_second, 10, 1000);
+  lg.trusted_share_percent = get_uint<uint32_t>(root, "limits.login_trusted_share_percent", lg.trusted_share_percent, 0, 90);
+  lg.failures_per_minute = get_uint<uint32_t>(root, "limits.login_failures_per_minute", lg.failures_per_minute, 1, 60000);
+  lg.account_failures_per_minute =
+      get_uint<uint32_t>(root, "limits.login_account_failures_per_minute", lg.account_failures_per_minute, 1, 60000);
+  auto& ss = c.sessions;
+  if (const YAML::Node n = find(root, "sessions.reserved_client_id_prefixes"); n.IsDefined() && !n.IsNull()) {
+    // A YAML list, or (as a plugin_opt_ override) one comma-separated string.
+    std::vector<std::string> items;
+    if (n.IsSequence())
+      for (const auto& item : n) items.push_back(item.as<std::string>());
+    else if (n.IsScalar()) {
+      std::stringstream in(n.as<std::string>());
+      for (std::string item; std::getline(in, item, ',');) items.push_back(item);
+    } else
+      throw ConfigError("config: sessions.reserved_client_id_prefixes must be a list of strings");
+    ss.reserved_prefixes.clear();
+    for (auto& item : items) {
+      while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+      while (!item.empty() && item.back() == ' ') item.pop_back();
+      if (!item.empty()) ss.reserved_prefixes.push_back(item);
+    }
+  }
+  ss.max_ids_per_user = get_uint<uint32_t>(root, "sessions.max_client_ids_per_user", ss.max_ids_per_user, 1, 10000);
+  ss.max_ids = get_uint<uint32_t>(root, "sessions.max_client_ids", ss.max_ids, 100, 10000000);
+  ss.expiry_days = get_uint<uint32_t>(root, "sessions.client_id_expiry_days", ss.expiry_days, 1, 3650);
   auto& u = c.user_limits;
   u.messages_per_second = get_uint<uint32_t>(root, "limits.messages_per_second", u.messages_per_second, 0, 1000000);
   u.message_burst = get_uint<uint32_t>(root, "limits.message_burst", u.message_burst, 1, 10000000);

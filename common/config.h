@@ -39,6 +39,23 @@ struct JwtSettings {
   uint32_t leeway_s = 30;  // clock skew allowed on exp / nbf
 };
 
+// Who owns a client id (issue 12): the first user to connect with it, until it goes unused for
+// `expiry_days`. Ids starting with a reserved prefix belong to service accounts only.
+struct SessionSettings {
+  std::vector<std::string> reserved_prefixes = {"mqchat-bridge"};
+  uint32_t max_ids_per_user = 32;    // a user's least recently used id is released beyond this
+  uint32_t max_ids = 200000;         // in memory and in the ownership file
+  uint32_t expiry_days = 30;
+};
+
+// Logins: password hashing (bcrypt) runs on the broker thread, so it has a total budget.
+struct LoginSettings {
+  uint32_t hash_ms_per_second = 250;  // broker-thread time for password hashes, all accounts together
+  uint32_t trusted_share_percent = 50;  // kept for (account, client id / address) that logged in before
+  uint32_t failures_per_minute = 6;     // wrong passwords per (account, source), after a burst of 5
+  uint32_t account_failures_per_minute = 30;  // per account from sources that never logged in
+};
+
 struct Config {
   std::string database_dsn;
 
@@ -53,6 +70,10 @@ struct Config {
 
   MessageLimits limits;
   UserLimits user_limits;
+  uint32_t error_reports_per_second = 2;  // users/<me>/errors reports per user (then dropped)
+  uint32_t error_report_burst = 20;
+  SessionSettings sessions;
+  LoginSettings logins;
 
   uint32_t dedup_window_s = 600;
   uint32_t dedup_max_entries = 100000;

@@ -44,6 +44,22 @@ size_t json_depth(std::string_view text) {
   return deepest;
 }
 
+// Postgres text and jsonb cannot hold U+0000, escaped or not: a metadata key or string value
+// with it would be acknowledged and then refused by the database.
+bool holds_nul(const nlohmann::json& j) {
+  if (j.is_string()) return j.get_ref<const std::string&>().find('\0') != std::string::npos;
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items())
+      if (key.find('\0') != std::string::npos || holds_nul(value)) return true;
+    return false;
+  }
+  if (j.is_array()) {
+    for (const auto& v : j)
+      if (holds_nul(v)) return true;
+  }
+  return false;
+}
+
 bool starts_with_brace(std::string_view s) {
   for (char c : s) {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
@@ -203,6 +219,7 @@ Parsed<DraftMessage> parse_message_payload(std::string_view payload, const Messa
       return Parsed<DraftMessage>{std::nullopt, {std::move(code), std::move(reason), draft.value->client_id}};
     };
     if (!metadata->is_object()) return refuse("bad_metadata", "\"metadata\" must be a JSON object");
+    if (holds_nul(*metadata)) return refuse("bad_metadata", "\"metadata\" must not contain NUL (\\u0000)");
     draft.value->metadata_json = metadata->dump();
     if (draft.value->metadata_json.size() > limits.max_metadata_bytes)
       return refuse("metadata_too_large", "\"metadata\" has " + std::to_string(draft.value->metadata_json.size()) +

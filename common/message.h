@@ -16,6 +16,10 @@ struct MessageLimits {
   size_t max_metadata_bytes = 8192;
   size_t max_json_depth = 16;
   size_t max_client_id_chars = 64;
+  // What a user may publish elsewhere, checked in the ACL write check before anything is queued.
+  size_t max_typing_bytes = 256;
+  size_t max_request_bytes = 4096;
+  size_t max_other_bytes = 1024;
 };
 
 struct ValidationError {

@@ -69,6 +69,15 @@ std::optional<UserTopic> parse_user_topic(std::string_view topic) {
   return ut;
 }
 
+bool is_private_reply_topic(std::string_view topic, std::string_view user) {
+  const auto t = parse_user_topic(topic);
+  if (!t || t->user != user) return false;
+  if (t->rest.find_first_of("+#") != std::string_view::npos) return false;
+  if (t->rest.front() == '/' || t->rest.back() == '/' || t->rest.find("//") != std::string_view::npos) return false;
+  const auto first = t->rest.substr(0, t->rest.find('/'));
+  return first != "presence" && first != "conversations";
+}
+
 std::string chat_topic(std::string_view room, ChatChannel channel) {
   std::string t = "chat/";
   t.append(room).append(1, '/').append(channel_name(channel));

@@ -46,6 +46,11 @@ struct UserTopic {
 // "users/<u>/<rest>" with a valid username and non-empty rest; nullopt otherwise.
 std::optional<UserTopic> parse_user_topic(std::string_view topic);
 
+// A topic only `user` can read, where a reply to `user`'s request may go (an MQTT 5 response
+// topic): users/<user>/<rest> without wildcards or empty levels, and not a topic others can read
+// (presence) or retained state (conversations) that a reply would overwrite.
+bool is_private_reply_topic(std::string_view topic, std::string_view user);
+
 std::string chat_topic(std::string_view room, ChatChannel channel);
 std::string user_topic(std::string_view user, std::string_view leaf);
 

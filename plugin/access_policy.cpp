@@ -57,4 +57,42 @@ bool is_allowed(const Principal& who, std::string_view topic, int access, const 
   return false;  // $SYS, $share, '#', anything else
 }
 
+size_t max_publish_bytes(std::string_view topic, const MessageLimits& limits) {
+  if (const auto t = parse_chat_topic(topic)) {
+    if (t->channel == ChatChannel::Messages) return limits.max_payload_bytes;
+    if (t->channel == ChatChannel::Typing) return limits.max_typing_bytes;
+    if (is_request_channel(t->channel)) return limits.max_request_bytes;
+  }
+  return limits.max_other_bytes;
+}
+
+ValidationError explain_write_refusal(const Principal& who, std::string_view topic, const UserExists& user_exists) {
+  const std::string me(who.username);
+  if (topic.substr(0, 5) == "chat/") {
+    const auto rest = topic.substr(5);
+    const auto slash = rest.find('/');
+    const auto room_name = rest.substr(0, slash);
+    const auto room = parse_room(room_name);
+    if (!room) {
+      const auto us = room_name.find('_');
+      if (us != std::string_view::npos && us == room_name.rfind('_')) {
+        const auto a = room_name.substr(0, us), b = room_name.substr(us + 1);
+        if (a == b) return {"bad_room", "a room needs two different users", {}};
+        if (is_valid_username(a) && is_valid_username(b))
+          return {"bad_room", "a room is the two names in byte order: " + std::string(b) + "_" + std::string(a), {}};
+      }
+      return {"bad_room", "not a room: chat/<a>_<b>/… with the two usernames in byte order", {}};
+    }
+    if (!room->has(who.username))
+      return {"not_participant", "you are not a participant of " + std::string(room_name), {}};
+    if (!user_exists(room->other(who.username)))
+      return {"unknown_user", "there is no user " + std::string(room->other(who.username)), {}};
+    const auto t = parse_chat_topic(topic);
+    if (t && t->channel == ChatChannel::Events) return {"read_only", "chat/<room>/events is written by the server", {}};
+    return {"bad_topic", "you may publish to chat/<room>/messages, typing, history, read, edit or delete", {}};
+  }
+  if (topic.substr(0, 6) == "users/") return {"read_only", "users/… topics are written by the server", {}};
+  return {"forbidden", "you may publish only to chat/<room>/… topics of your rooms", {}};
+}
+
 }  // namespace mqchat

@@ -1,8 +1,17 @@
 #pragma once
 // Username + password checks against crypt(3) hashes (bcrypt as pgcrypto makes them, sha512crypt,
 // ...). Hashing is deliberately slow, and Mosquitto 2.0's basic auth is synchronous on the broker
-// thread, so a successful check is cached as a keyed digest of the password: a reconnect costs a
-// hash lookup, not a bcrypt.
+// thread, so:
+// - a good login is remembered as a keyed digest of the password (in memory: a reconnect costs a
+//   hash lookup) and as a keyed, salted verifier bound to the current password hash (in the
+//   spool dir, written by a worker thread): after a broker restart a returning user costs a
+//   PBKDF2 of 200 rounds (~0.2 ms), not a bcrypt. Neither is a reusable secret: without the key
+//   (a 0600 file next to it) they are random bytes, and a new password hash voids them;
+// - every hash is admitted by the LoginGate (total budget, per-source and per-account throttles);
+// - an unknown username takes the same path as a wrong password: the same gate, a verifier
+//   check and a hash of the same cost, so timing does not tell which names exist.
+// Mosquitto cuts the password at its first NUL before any plugin sees it ("pw\0junk" arrives as
+// "pw"); the HAProxy front refuses such CONNECTs.
 #include <crypt.h>
 
 #include <array>
@@ -12,44 +21,76 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/config.h"
 #include "plugin/jwt_verifier.h"
-#include "plugin/rate_limiter.h"
+#include "plugin/login_gate.h"
+#include "plugin/state_file.h"
 #include "plugin/user_directory.h"
 
 namespace mqchat {
 
+struct LoginSource {
+  std::string_view address;    // the peer address Mosquitto reports
+  std::string_view client_id;
+};
+
 class Authenticator {
  public:
+  using Key = std::array<uint8_t, 32>;
+
+  // `store` (may be null: nothing persists) keeps verified logins across restarts; `key` keys
+  // the verifiers (random per process when there is no store).
   Authenticator(std::map<std::string, ServiceAccount> service_accounts, const UserDirectory& directory,
-                JwtSettings jwt = {});
+                JwtSettings jwt = {}, LoginSettings logins = {}, StateFile* store = nullptr,
+                const StateFile::Table& stored = {}, const Key* key = nullptr);
 
   // The password may be a JSON Web Token when jwt.algorithm is configured. `why`, when given,
-  // receives the reason a token was refused (wrong passwords get no explanation).
-  bool authenticate(std::string_view username, std::string_view password, std::string* why = nullptr);
+  // receives the reason a login was refused other than a wrong password (throttled, busy, token).
+  bool authenticate(std::string_view username, std::string_view password, const LoginSource& from = {},
+                    std::string* why = nullptr);
   bool is_service(std::string_view username) const;
+
+  // Reads `path` (32 bytes), or creates it (mode 0600) with random bytes. Plugin start only.
+  static Key load_or_create_key(const std::string& path);
+  // Work counters, for tests and logs.
+  uint64_t hashes() const { return hashes_; }
 
  private:
   using Digest = std::array<uint8_t, 32>;
   Digest digest_of(std::string_view password) const;
+  Digest verifier_of(std::string_view username, const std::string& hash, std::string_view password) const;
+  std::string source_tag(std::string_view source) const;
   bool verify_hash(const std::string& hash, std::string_view password);
+  const std::string& dummy_hash_like(const std::string& hash);
+  // A hash with the most common setting (algorithm and cost) among the users, recounted when
+  // the directory changes: unknown names are checked at the cost a real account has.
+  const std::string& typical_hash(const std::shared_ptr<const UserMap>& users);
+  void remember(const std::string& name, const std::string& hash, const Digest& digest, const Digest& verifier,
+                const std::string& tag);
 
   struct Verified {
     std::string hash;  // the stored hash this password was checked against
-    Digest digest;
+    Digest digest{};   // in-memory fast path (keyed by key_)
+    bool has_digest = false;
+    Digest verifier{};  // persisted
+    bool has_verifier = false;
+    std::vector<std::string> trusted;  // source tags that logged in (most recent last, ≤ 8)
   };
 
   std::map<std::string, ServiceAccount> service_accounts_;
   const UserDirectory& directory_;
   JwtVerifier jwt_;
-  std::array<uint8_t, 32> key_{};  // random per process: cached digests are useless elsewhere
+  LoginGate gate_;
+  StateFile* store_;
+  Key key_{};
   std::unordered_map<std::string, Verified> verified_;
-  // crypt(3) checks per username: a few at once, then one every 2 s. Basic auth runs on the broker
-  // thread and a bcrypt takes milliseconds, so a stream of wrong passwords for one account must
-  // not buy the attacker the broker's time. A cached good login never needs a check.
-  RateLimiter hash_checks_{0.5, 10};
+  std::unordered_map<std::string, std::string> dummies_;  // hash setting prefix → dummy hash
+  std::shared_ptr<const UserMap> typical_of_;
+  std::string typical_;
   std::unique_ptr<crypt_data> crypt_scratch_;
+  uint64_t hashes_ = 0;
 };
 
 }  // namespace mqchat

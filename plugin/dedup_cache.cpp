@@ -2,11 +2,12 @@
 
 namespace mqchat {
 
-std::string DedupCache::key_of(std::string_view sender, std::string_view client_id) {
+std::string DedupCache::key_of(std::string_view a, std::string_view b, std::string_view c) {
   std::string key;
-  key.reserve(sender.size() + 1 + client_id.size());
-  key.append(sender).push_back('\0');  // usernames never contain NUL, so the key is unambiguous
-  key.append(client_id);
+  key.reserve(a.size() + b.size() + c.size() + 2);
+  key.append(a).push_back('\0');
+  key.append(b).push_back('\0');
+  key.append(c);
   return key;
 }
 
@@ -17,16 +18,21 @@ void DedupCache::expire(int64_t now_s) {
   }
 }
 
-const std::string* DedupCache::find(std::string_view sender, std::string_view client_id, int64_t now_s) {
+const std::string* DedupCache::find(std::string_view a, std::string_view b, std::string_view c, int64_t now_s) {
   expire(now_s);
-  const auto it = index_.find(key_of(sender, client_id));
+  const auto it = index_.find(key_of(a, b, c));
   return it == index_.end() ? nullptr : &it->second->payload;
 }
 
-void DedupCache::remember(std::string_view sender, std::string_view client_id, std::string payload, int64_t now_s) {
+void DedupCache::remember(std::string_view a, std::string_view b, std::string_view c, std::string payload,
+                          int64_t now_s, bool replace) {
   if (window_ == 0) return;
-  std::string key = key_of(sender, client_id);
-  if (index_.count(key)) return;
+  std::string key = key_of(a, b, c);
+  if (const auto it = index_.find(key); it != index_.end()) {
+    if (!replace) return;
+    entries_.erase(it->second);
+    index_.erase(it);
+  }
   entries_.push_back(Entry{key, std::move(payload), now_s});
   index_.emplace(std::move(key), std::prev(entries_.end()));
   expire(now_s);

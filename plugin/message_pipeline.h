@@ -3,6 +3,7 @@
 // broker acknowledges it: chat messages are validated, given an id, a sender and a time, written
 // to the spool and delivered in their stored form; requests to the bridge are stamped with the
 // requester's name; everything else passes as it is.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -10,6 +11,7 @@
 #include "common/message.h"
 #include "common/uuid.h"
 #include "plugin/access_policy.h"
+#include "plugin/broker_packet.h"
 #include "plugin/dedup_cache.h"
 #include "plugin/spool.h"
 
@@ -29,15 +31,24 @@ struct PublishDecision {
   std::string client_id;  // the message's client_id / request_id, echoed in error reports
 };
 
+// Where a publish came from, for recognising QoS 2 retransmissions (see broker_packet.h).
+struct PublishOrigin {
+  std::string_view mqtt_client_id;
+  int qos = 0;
+  std::optional<PublishHeader> header;  // packet id and DUP, when they could be read
+};
+
 class MessagePipeline {
  public:
   MessagePipeline(const MessageLimits& limits, SpoolWriter& spool, DedupCache& dedup)
       : limits_(limits), spool_(spool), dedup_(dedup) {}
 
-  PublishDecision on_publish(const Principal& who, std::string_view topic, std::string_view payload);
+  PublishDecision on_publish(const Principal& who, std::string_view topic, std::string_view payload,
+                             const PublishOrigin& origin = {});
 
  private:
-  PublishDecision on_chat_message(std::string_view sender, std::string_view room, std::string_view payload);
+  PublishDecision on_chat_message(std::string_view sender, std::string_view room, std::string_view topic,
+                                  std::string_view payload, const PublishOrigin& origin);
   PublishDecision on_request(std::string_view requester, std::string_view payload);
   // The UUIDv5 of a room, remembered: SHA-1 per message was a tenth of the broker's work.
   const std::string& conversation_id_of(std::string_view room);
@@ -45,6 +56,10 @@ class MessagePipeline {
   MessageLimits limits_;
   SpoolWriter& spool_;
   DedupCache& dedup_;
+  // QoS 2 messages by (MQTT client id, packet id, hash of topic + bytes): a DUP retransmission
+  // is answered with what the original became (the broker then sees the same bytes and keeps
+  // one copy); a new message reusing the packet id replaces the entry.
+  DedupCache retransmissions_{600, 100000};
   Uuidv7Generator ids_;
   std::unordered_map<std::string, std::string> conversation_ids_;  // broker thread only
 };

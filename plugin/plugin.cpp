@@ -4,11 +4,15 @@
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
+#include <mqtt_protocol.h>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -16,6 +20,8 @@
 #include "common/room.h"
 #include "plugin/access_policy.h"
 #include "plugin/authenticator.h"
+#include "plugin/broker_packet.h"
+#include "plugin/client_id_owners.h"
 #include "plugin/connection_registry.h"
 #include "plugin/dedup_cache.h"
 #include "plugin/log_queue.h"
@@ -23,36 +29,51 @@
 #include "plugin/rate_limiter.h"
 #include "plugin/shipper.h"
 #include "plugin/spool.h"
+#include "plugin/state_file.h"
 #include "plugin/user_directory.h"
 
 namespace mqchat {
 namespace {
 
-// Where retried messages go: acknowledged like any other, delivered to nobody.
-constexpr char kDuplicateSink[] = "$mqchat/duplicates";
-
 struct Plugin {
+  // Reads the state files and the login key: plugin start, before any client connects.
   explicit Plugin(Config c)
       : config(std::move(c)),
         directory(config.database_dsn, config.spool_dir + "/users.cache", config.directory_refresh_ms, log),
-        auth(config.service_accounts, directory, config.jwt),
+        owners_file(config.spool_dir + "/client_ids", config.sessions.max_ids, log),
+        logins_file(config.spool_dir + "/logins", 200000, log),
+        login_key(Authenticator::load_or_create_key(config.spool_dir + "/login.key")),
+        auth(config.service_accounts, directory, config.jwt, config.logins, &logins_file,
+             logins_file.load_and_start(), &login_key),
+        owners(config.sessions),
         spool(config.spool_dir, config.fsync, config.fsync_interval_ms, config.segment_bytes),
         dedup(config.dedup_window_s, config.dedup_max_entries),
         pipeline(config.limits, spool, dedup),
         shipper(config, spool, directory, log),
-        rate(config.user_limits.messages_per_second, config.user_limits.message_burst) {}
+        rate(config.user_limits.messages_per_second, config.user_limits.message_burst),
+        reports(config.error_reports_per_second, config.error_report_burst) {
+    owners.load(owners_file.load_and_start(), now_unix_us() / 1000000);
+  }
 
   mosquitto_plugin_id_t* id = nullptr;
   Config config;
   LogQueue log;
   UserDirectory directory;
+  StateFile owners_file, logins_file;
+  Authenticator::Key login_key;
   Authenticator auth;
+  ClientIdOwners owners;
   SpoolWriter spool;
   DedupCache dedup;
   MessagePipeline pipeline;
   Shipper shipper;
   ConnectionRegistry connections;
   RateLimiter rate;
+  RateLimiter reports;  // error reports per user: a refusal cannot be turned into a flood
+  bool warned_no_packet_ids = false;
+  const size_t smallest_publish_limit =
+      std::min({config.limits.max_payload_bytes, config.limits.max_typing_bytes, config.limits.max_request_bytes,
+                config.limits.max_other_bytes});
 };
 
 int mosquitto_level(LogLevel level) {
@@ -81,8 +102,10 @@ void publish_presence(const std::string& username, const char* status) {
                                 nullptr);
 }
 
-// users/<me>/errors: why a publish (or, with an empty topic, a connection) was refused.
-void publish_error(const std::string& username, const std::string& topic, const ValidationError& error) {
+// users/<me>/errors: why a publish (or, with an empty topic, a connection) was refused. At most
+// limits.error_reports_per_second per user (after a burst); the rest are dropped.
+void publish_error(Plugin& p, const std::string& username, const std::string& topic, const ValidationError& error) {
+  if (!p.reports.allow(username, now_unix_us())) return;
   nlohmann::json report = {{"topic", topic.empty() ? nlohmann::json() : nlohmann::json(topic)},
                            {"client_id", error.client_id.empty() ? nlohmann::json() : nlohmann::json(error.client_id)},
                            {"code", error.code},
@@ -108,33 +131,65 @@ bool replace_payload(mosquitto_evt_message* ev, const std::string& text) {
   return true;
 }
 
-// The broker does not free the topic it hands us when we replace it.
-bool replace_topic(mosquitto_evt_message* ev, const char* topic) {
-  char* copy = mosquitto_strdup(topic);
-  if (!copy) return false;
-  mosquitto_free(ev->topic);
-  ev->topic = copy;
-  return true;
+// A retried QoS 0/1 message is acknowledged but delivered to nobody: its payload becomes empty,
+// which the READ check never lets through on a messages topic (a stored message is never empty).
+// The topic is left alone: 2.0.11 does not free a replaced topic and 2.0.15+ does, so replacing
+// it is a leak on one and a double free on the other.
+bool is_empty_message_delivery(const mosquitto_evt_acl_check* ev) {
+  if (ev->payloadlen != 0 || std::strncmp(ev->topic, "chat/", 5) != 0) return false;
+  const size_t n = std::strlen(ev->topic);
+  return n > 9 && std::strcmp(ev->topic + n - 9, "/messages") == 0;
+}
+
+// The MQTT 5 response topic of a publish, if any (read with libmosquitto: the broker does not
+// export property readers).
+std::optional<std::string> response_topic_of(const mosquitto_property* props) {
+  char* value = nullptr;
+  if (!props || !mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC, &value, false) || !value)
+    return std::nullopt;
+  std::string topic(value);
+  free(value);  // allocated by libmosquitto with malloc
+  return topic;
 }
 
 int on_basic_auth(int, void* event_data, void* userdata) {
   auto& p = *static_cast<Plugin*>(userdata);
   auto* ev = static_cast<mosquitto_evt_basic_auth*>(event_data);
   if (!ev->username || !ev->password) return MOSQ_ERR_AUTH;  // no anonymous clients
+  const std::string client_id = str(mosquitto_client_id(ev->client));
   std::string why;
-  if (!p.auth.authenticate(ev->username, ev->password, &why)) {
+  if (!p.auth.authenticate(ev->username, ev->password, {str(mosquitto_client_address(ev->client)), client_id},
+                           &why)) {
     if (!why.empty()) mosquitto_log_printf(MOSQ_LOG_NOTICE, "mqchat: login of %s refused: %s", ev->username, why.c_str());
     return MOSQ_ERR_AUTH;
   }
-  if (p.auth.is_service(ev->username)) return MOSQ_ERR_SUCCESS;
-  const std::string client_id = str(mosquitto_client_id(ev->client));
+  const bool service = p.auth.is_service(ev->username);
+  // Before Mosquitto's takeover (which runs after basic auth): another user's id is refused.
+  ClientIdOwners::Changes changes;
+  const auto verdict = p.owners.claim(ev->username, service, client_id, now_unix_us() / 1000000, changes);
+  for (auto& [key, value] : changes) p.owners_file.put(std::move(key), std::move(value));
+  if (verdict != ClientIdOwners::Verdict::Ok) {
+    const bool reserved = verdict == ClientIdOwners::Verdict::Reserved;
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "mqchat: refused connection of %s with client id '%s': %s", ev->username,
+                         client_id.c_str(),
+                         reserved ? "reserved for service accounts (sessions.reserved_client_id_prefixes)"
+                                  : ("it belongs to " + p.owners.owner_of(client_id).value_or("?")).c_str());
+    publish_error(p, ev->username, "",
+                  {reserved ? "client_id_reserved" : "client_id_taken",
+                   "client id '" + client_id + "' " +
+                       (reserved ? "is reserved for the server's own services"
+                                 : "belongs to another user; connect with your own (a random one is best)"),
+                   ""});
+    return MOSQ_ERR_AUTH;
+  }
+  if (service) return MOSQ_ERR_SUCCESS;
   const uint32_t max_connections = p.config.user_limits.max_connections;
   if (max_connections && p.connections.others_of(ev->username, ev->client, client_id) >= int(max_connections)) {
     mosquitto_log_printf(MOSQ_LOG_NOTICE,
                          "mqchat: refused connection '%s' of %s: already %u connections "
                          "(limits.max_connections_per_user)",
                          client_id.c_str(), ev->username, max_connections);
-    publish_error(ev->username, "",
+    publish_error(p, ev->username, "",
                   {"too_many_connections",
                    "a new connection (client id '" + client_id + "') was refused: you already have " +
                        std::to_string(max_connections) + " connections, the limit",
@@ -158,11 +213,29 @@ int on_acl_check(int, void* event_data, void* userdata) {
   const char* username = mosquitto_client_username(ev->client);
   if (!username || !ev->topic) return MOSQ_ERR_ACL_DENIED;
   const Principal who{username, p.auth.is_service(username)};
-  if (!who.service && ev->access == kAccessWrite && p.connections.is_departing(ev->client))
+  if (who.service) return MOSQ_ERR_SUCCESS;
+  if (ev->access == kAccessRead && is_empty_message_delivery(ev)) return MOSQ_ERR_ACL_DENIED;  // a retry
+  const bool write = ev->access == kAccessWrite;
+  if (write && p.connections.is_departing(ev->client))
     return MOSQ_ERR_ACL_DENIED;  // a will: it would bypass validation and the spool
   const auto users = p.directory.snapshot();
   const auto exists = [&users](std::string_view name) { return users->count(std::string(name)) > 0; };
-  return is_allowed(who, ev->topic, ev->access, exists) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+  if (!is_allowed(who, ev->topic, ev->access, exists)) {
+    if (write) publish_error(p, username, ev->topic, explain_write_refusal(who, ev->topic, exists));
+    return MOSQ_ERR_ACL_DENIED;
+  }
+  // Sizes per topic kind, before the broker queues anything (most payloads are under every limit).
+  if (write && ev->payloadlen > p.smallest_publish_limit) {
+    if (const size_t limit = max_publish_bytes(ev->topic, p.config.limits); ev->payloadlen > limit) {
+      publish_error(p, username, ev->topic,
+                    {"payload_too_large",
+                     "payload has " + std::to_string(ev->payloadlen) + " bytes; the limit for this topic is " +
+                         std::to_string(limit),
+                     ""});
+      return MOSQ_ERR_ACL_DENIED;
+    }
+  }
+  return MOSQ_ERR_SUCCESS;
 }
 
 int on_message(int, void* event_data, void* userdata) {
@@ -174,7 +247,7 @@ int on_message(int, void* event_data, void* userdata) {
   const bool chat = std::strncmp(ev->topic, "chat/", 5) == 0;
   if (!who.service && chat && !p.rate.allow(username, now_unix_us())) {
     const auto& l = p.config.user_limits;
-    publish_error(username, ev->topic,
+    publish_error(p, username, ev->topic,
                   {"rate_limited",
                    "more than " + std::to_string(l.message_burst) + " publishes at once or " +
                        std::to_string(l.messages_per_second) + " per second (limits.messages_per_second); slow down",
@@ -182,7 +255,33 @@ int on_message(int, void* event_data, void* userdata) {
     return MOSQ_ERR_ACL_DENIED;
   }
   const std::string_view payload(static_cast<const char*>(ev->payload), ev->payloadlen);
-  PublishDecision d = p.pipeline.on_publish(who, ev->topic, payload);
+  PublishOrigin origin;
+  if (!who.service && chat && ev->qos == 2) {
+    origin.qos = 2;
+    const char* mqtt_client_id = mosquitto_client_id(ev->client);
+    origin.mqtt_client_id = mqtt_client_id ? mqtt_client_id : "";
+    origin.header = peek_publish_header(ev->client, mosquitto_client_address(ev->client), mosquitto_client_id(ev->client),
+                                        username, ev->topic, ev->qos);
+    if (!origin.header && !p.warned_no_packet_ids) {
+      p.warned_no_packet_ids = true;
+      mosquitto_log_printf(MOSQ_LOG_WARNING,
+                           "mqchat: cannot read a QoS 2 PUBLISH's packet id from this broker build; QoS 2 "
+                           "retransmissions without a client_id may be stored twice (see docs/DESIGN.md)");
+    }
+  }
+  // A reply may only go where nobody but the requester reads (not presence, not retained state).
+  if (const auto t = !who.service && chat && ev->properties ? parse_chat_topic(ev->topic) : std::nullopt;
+      t && is_request_channel(t->channel)) {
+    if (const auto reply_to = response_topic_of(ev->properties); reply_to && !is_private_reply_topic(*reply_to, who.username)) {
+      publish_error(p, username, ev->topic,
+                    {"bad_response_topic",
+                     "the response topic must be under users/" + std::string(username) +
+                         "/ and only yours to read (not presence or conversations): " + *reply_to,
+                     ""});
+      return MOSQ_ERR_ACL_DENIED;
+    }
+  }
+  PublishDecision d = p.pipeline.on_publish(who, ev->topic, payload, origin);
 
   if (!who.service && chat) ev->retain = false;  // chat is never retained
 
@@ -193,17 +292,16 @@ int on_message(int, void* event_data, void* userdata) {
       return replace_payload(ev, d.payload) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
     case PublishDecision::Action::Duplicate:
       // QoS 2: the same topic and payload let the broker recognise a retransmission of a
-      // message it still holds. QoS 0/1: acknowledge, but deliver to nobody.
-      if (ev->qos == 2) return replace_payload(ev, d.payload) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
-      return replace_topic(ev, kDuplicateSink) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
+      // message it still holds. QoS 0/1: acknowledge, but deliver to nobody (empty payload).
+      return replace_payload(ev, ev->qos == 2 ? d.payload : std::string()) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
     case PublishDecision::Action::Refuse:
-      publish_error(username, ev->topic, report_of(d));
+      publish_error(p, username, ev->topic, report_of(d));
       return MOSQ_ERR_ACL_DENIED;
     case PublishDecision::Action::Fail:
       // Not durable, so not acknowledged: dropping the connection makes a QoS 1/2 client resend.
       mosquitto_log_printf(MOSQ_LOG_ERR, "mqchat: spool write failed in %s; disconnecting %s so it retries",
                            p.config.spool_dir.c_str(), username);
-      publish_error(username, ev->topic, report_of(d));
+      publish_error(p, username, ev->topic, report_of(d));
       return MOSQ_ERR_UNKNOWN;
   }
   return MOSQ_ERR_SUCCESS;
@@ -279,6 +377,8 @@ MQCHAT_EXPORT int mosquitto_plugin_cleanup(void* user_data, struct mosquitto_opt
   for (const auto& r : kCallbacks) mosquitto_callback_unregister(plugin->id, r.event, r.callback, nullptr);
   plugin->shipper.stop();
   plugin->directory.stop();
+  plugin->owners_file.stop();
+  plugin->logins_file.stop();
   plugin->spool.close();
   drain_log(*plugin);
   delete plugin;

@@ -37,7 +37,7 @@ function login(username, password) {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
   const client = mqtt.connect(url, {
     protocolVersion: 5, username, password,
-    clientId: `web-${username}-${P.randomId().slice(0, 8)}`,
+    clientId: `web-${username}-${P.randomId()}`,  // 96 random bits: a client id must not be guessable
     clean: true, reconnectPeriod: 2000, connectTimeout: 5000, keepalive: 20,
   });
   let everConnected = false;

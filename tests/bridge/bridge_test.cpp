@@ -234,10 +234,14 @@ TEST_F(Bridge, AttacksAreRefused) {
   TestClient m(mallory, kPassword);
   m.connect();
   m.subscribe("users/" + mallory + "/#");
-  // Another room's requests: the plugin refuses the publish; nothing comes back.
-  for (const char* channel : {"history", "read", "edit", "delete"})
+  // Another room's requests: the plugin refuses the publish and says why; nothing else comes back.
+  for (const char* channel : {"history", "read", "edit", "delete"}) {
     EXPECT_EQ(m.publish(topic(pair_.room, channel), json{{"id", id}, {"up_to", id}, {"content", "x"}}.dump()), 0x87)
         << channel;
+    const auto refused = m.wait_message("users/" + mallory + "/errors");
+    ASSERT_TRUE(refused) << channel;
+    EXPECT_EQ(json::parse(refused->payload)["code"], "not_participant") << channel;
+  }
   // A room of mallory's own with alice, naming alice's message of the other room: not found there.
   const auto own_room = *make_room(mallory, pair_.alice);
   ASSERT_EQ(m.publish(topic(own_room, "messages"), "hi alice"), 0);
@@ -257,7 +261,7 @@ TEST_F(Bridge, AttacksAreRefused) {
   EXPECT_TRUE(alice.client.collect("users/" + pair_.alice + "/history", 300ms).empty());
   // A response topic under another user is refused, and nothing is published there.
   mqtt::properties props{mqtt::property(mqtt::property::RESPONSE_TOPIC, "users/" + pair_.alice + "/history")};
-  ASSERT_EQ(m.publish(topic(own_room, "history"), "{}", 1, false, props), 0);
+  ASSERT_EQ(m.publish(topic(own_room, "history"), "{}", 1, false, props), 0x87);  // the plugin refuses it
   err = m.wait_message("users/" + mallory + "/errors");
   ASSERT_TRUE(err);
   EXPECT_EQ(json::parse(err->payload)["code"], "bad_response_topic");

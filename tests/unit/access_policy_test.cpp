@@ -81,3 +81,34 @@ TEST(AccessPolicy, ServiceAccountsMayDoAnything) {
 }
 
 TEST(AccessPolicy, UnsubscribeIsAlwaysFine) { EXPECT_TRUE(allowed("carol", "chat/alice_bob/#", kAccessUnsubscribe)); }
+
+TEST(AccessPolicy, PayloadLimitsByTopicKind) {
+  MessageLimits l;
+  l.max_payload_bytes = 65536;
+  l.max_typing_bytes = 256;
+  l.max_request_bytes = 4096;
+  l.max_other_bytes = 1024;
+  EXPECT_EQ(max_publish_bytes("chat/alice_bob/messages", l), 65536u);
+  EXPECT_EQ(max_publish_bytes("chat/alice_bob/typing", l), 256u);
+  for (const char* req : {"history", "read", "edit", "delete"})
+    EXPECT_EQ(max_publish_bytes(std::string("chat/alice_bob/") + req, l), 4096u) << req;
+  EXPECT_EQ(max_publish_bytes("chat/alice_bob/events", l), 1024u);
+  EXPECT_EQ(max_publish_bytes("anything/else", l), 1024u);
+}
+
+TEST(AccessPolicy, EveryWriteRefusalIsExplained) {
+  const auto code = [](std::string_view user, std::string_view topic) {
+    EXPECT_FALSE(allowed(user, topic, kAccessWrite)) << topic;
+    return explain_write_refusal(Principal{user, false}, topic, kExists).code;
+  };
+  EXPECT_EQ(code("alice", "chat/bob_carol/messages"), "not_participant");
+  EXPECT_EQ(code("alice", "chat/alice_alice/messages"), "bad_room");
+  EXPECT_EQ(code("alice", "chat/bob_alice/messages"), "bad_room");
+  EXPECT_EQ(code("alice", "chat/alice_zed/messages"), "unknown_user");
+  EXPECT_EQ(code("alice", "chat/alice_bob/events"), "read_only");
+  EXPECT_EQ(code("alice", "chat/alice_bob/other"), "bad_topic");
+  EXPECT_EQ(code("alice", "chat/bob_carol/history"), "not_participant");
+  EXPECT_EQ(code("alice", "users/alice/errors"), "read_only");
+  EXPECT_EQ(code("alice", "$SYS/x"), "forbidden");
+  EXPECT_EQ(code("alice", "chat/a_b_c/messages"), "bad_room");
+}

@@ -94,3 +94,22 @@ TEST(Config, ASecretFileGivesItsFirstLineAndAnEmptyOneIsRefused) {
     EXPECT_NE(error_of(kMinimal, use).find("is empty"), std::string::npos) << "file: '" << empty << "'";
   }
 }
+
+TEST(Config, SecurityLimitsAndSessions) {
+  const Config d = load_config_text(kMinimal, "/base");
+  EXPECT_EQ(d.limits.max_typing_bytes, 256u);
+  EXPECT_EQ(d.limits.max_request_bytes, 4096u);
+  EXPECT_EQ(d.logins.hash_ms_per_second, 250u);
+  EXPECT_EQ(d.sessions.reserved_prefixes, std::vector<std::string>{"mqchat-bridge"});
+  const Config c = load_config_text(kMinimal + "sessions: {reserved_client_id_prefixes: [a-, b-], max_client_ids_per_user: 4}\n",
+                                    "/base", {{"limits.login_hash_ms_per_second", "100"}, {"limits.max_typing_bytes", "64"}});
+  EXPECT_EQ(c.sessions.reserved_prefixes, (std::vector<std::string>{"a-", "b-"}));
+  EXPECT_EQ(c.sessions.max_ids_per_user, 4u);
+  EXPECT_EQ(c.logins.hash_ms_per_second, 100u);
+  EXPECT_EQ(c.limits.max_typing_bytes, 64u);
+  // As a plugin_opt_ override the list is one comma-separated string.
+  const Config o = load_config_text(kMinimal, "/base", {{"sessions.reserved_client_id_prefixes", "x, y"}});
+  EXPECT_EQ(o.sessions.reserved_prefixes, (std::vector<std::string>{"x", "y"}));
+  EXPECT_NE(error_of(kMinimal, {{"limits.login_hash_ms_per_second", "0"}}).find("login_hash_ms_per_second"),
+            std::string::npos);
+}

@@ -97,6 +97,8 @@ TEST(Message, TheFlatObjectFastPathAgreesWithTheFullParser) {
       R"({"type":"text"})", R"({"content":"a\"b"})", R"({"content":"x","content":"y"})",
       R"({"content":"x","n":5})", "{\"content\":\"caf\xc3\xa9\"}", "{\"content\":\"x\",\"z\":\"\xff\"}",
       R"({"content":"x",})", R"({"content":"x"} trailing)", R"({"content":"x" "type":"text"})",
+      std::string("{\"content\":\"a\0b\"}", 15), std::string("{\"content\":\"x\",\"client_id\":\"k\0\"}", 29),
+      R"({"content":"x\u0000"})", R"({"content":"x","client_id":"\u0000"})", R"({"content":"\ud800"})",
   };
   for (const auto& fast_payload : payloads) {
     std::string slow_payload = fast_payload;
@@ -133,4 +135,48 @@ TEST(Message, StoredJsonHasTheDocumentedShape) {
   EXPECT_EQ(json.size(), 9u);
   m.draft.client_id = "c\x01";
   EXPECT_EQ(nlohmann::json::parse(to_json(m))["client_id"], "c\x01");
+}
+
+namespace {
+bool holds_nul_anywhere(const nlohmann::json& j) {
+  if (j.is_string()) return j.get<std::string>().find('\0') != std::string::npos;
+  if (!j.is_structured()) return false;
+  for (const auto& [k, v] : j.items())
+    if ((j.is_object() && k.find('\0') != std::string::npos) || holds_nul_anywhere(v)) return true;
+  return false;
+}
+}  // namespace
+
+// What Postgres would refuse is refused here: NUL anywhere (text and jsonb cannot hold it), lone
+// surrogate escapes, numbers no double holds, invalid UTF-8. Everything accepted is storable.
+TEST(Message, EverythingAcceptedIsStorable) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"content":"x","metadata":{"k":"a\u0000b"}})", "bad_metadata"},
+      {R"({"content":"x","metadata":{"a\u0000":"v"}})", "bad_metadata"},
+      {R"({"content":"x","metadata":{"deep":[{"k":["\u0000"]}]}})", "bad_metadata"},
+      {R"({"content":"x\u0000"})", "invalid_utf8"},
+      {R"({"content":"x","client_id":"c\u0000"})", "bad_client_id"},
+      {R"({"content":"\ud800"})", "bad_json"},
+      {R"({"content":"\udc00x"})", "bad_json"},
+      {R"({"content":"x","metadata":{"k":"\ud83d"}})", "bad_json"},
+      {R"({"content":"x","metadata":{"n":1e400}})", "bad_json"},
+      {R"({"content":"x","metadata":{"n":-1e400}})", "bad_json"},
+      {"{\"content\":\"x\",\"metadata\":{\"k\":\"\xed\xa0\x80\"}}", "invalid_utf8"},
+      {R"({"content":"x","metadata":{"n":123456789012345678901234567890,"f":1e308,"z":-0.0}})", "ok"},
+      {R"({"content":"\ud83d\ude00","metadata":{"emoji":"\ud83d\ude00","esc":"\u0001\t"}})", "ok"},
+  };
+  for (const auto& [payload, code] : cases) {
+    const auto parsed = parse_message_payload(payload, kLimits);
+    EXPECT_EQ(parsed ? "ok" : parsed.error.code, code) << payload;
+    if (!parsed) continue;
+    StoredMessage m;
+    m.id = "0";
+    m.conversation_id = "0";
+    m.room = "a_b";
+    m.sender = "a";
+    m.draft = *parsed.value;
+    m.created_at = "2026-01-01T00:00:00Z";
+    const auto stored = nlohmann::json::parse(to_json(m));
+    EXPECT_FALSE(holds_nul_anywhere(stored)) << payload;
+  }
 }

@@ -85,3 +85,18 @@ TEST(Topics, BuildersRoundTrip) {
   EXPECT_EQ(chat_topic("alice_bob", ChatChannel::Events), "chat/alice_bob/events");
   EXPECT_EQ(user_topic("bob", "errors"), "users/bob/errors");
 }
+
+TEST(Room, PrivateReplyTopicsAreOnlyTheRequestersOwn) {
+  EXPECT_TRUE(is_private_reply_topic("users/alice/history", "alice"));
+  EXPECT_TRUE(is_private_reply_topic("users/alice/replies/42", "alice"));
+  EXPECT_FALSE(is_private_reply_topic("users/alice/presence", "alice"));         // everyone reads it
+  EXPECT_FALSE(is_private_reply_topic("users/alice/presence/x", "alice"));
+  EXPECT_FALSE(is_private_reply_topic("users/alice/conversations", "alice"));    // retained state
+  EXPECT_FALSE(is_private_reply_topic("users/bob/history", "alice"));
+  EXPECT_FALSE(is_private_reply_topic("users/alice/#", "alice"));
+  EXPECT_FALSE(is_private_reply_topic("users/alice/a/+", "alice"));
+  EXPECT_FALSE(is_private_reply_topic("users/alice//x", "alice"));
+  EXPECT_FALSE(is_private_reply_topic("users/alice/x/", "alice"));
+  EXPECT_FALSE(is_private_reply_topic("chat/alice_bob/messages", "alice"));
+  EXPECT_FALSE(is_private_reply_topic("users/alice", "alice"));
+}
