@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "tests/integration/fixtures.h"
+#include "tests/integration/network_attacks.h"
 
 namespace mqchat::test {
 
@@ -60,6 +61,22 @@ TEST_F(LocalAccess, PostgresNeedsAPasswordOnASocketOnlyItsOwnerCanReach) {
   }
   EXPECT_NE(access(marker.c_str(), F_OK), 0) << "COPY TO PROGRAM ran as " << marker;
   unlink(marker.c_str());
+}
+
+// The broker's own loopback ports skip HAProxy's CONNECT checks: other local users get a reset there
+// (an nftables rule on root stacks), while the public port works for them like for anyone.
+TEST_F(LocalAccess, TheBrokersOwnPortsAreClosedToOtherLocalUsers) {
+  const auto reach = [](const std::string& user, int port) {
+    const std::string tcp = "timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) + "' 2>/dev/null";
+    return run_command(user.empty() ? tcp : "cd /tmp && runuser -u " + user + " -- " + tcp) == 0;
+  };
+  // The stack's own user: both ports (HAProxy, the bridge and the benchmarks use them).
+  EXPECT_TRUE(reach("", net::broker_mqtt_port()));
+  EXPECT_TRUE(reach("", net::broker_ws_port()));
+  if (geteuid() != 0) return;  // a non-root stack cannot install the rule (docs/RELIABILITY.md)
+  EXPECT_TRUE(reach("nobody", net::public_mqtt_port())) << "the control: nobody reaches the public port";
+  EXPECT_FALSE(reach("nobody", net::broker_mqtt_port()));
+  EXPECT_FALSE(reach("nobody", net::broker_ws_port()));
 }
 
 }  // namespace mqchat::test
