@@ -360,11 +360,10 @@ TEST_F(NetworkAttacks, APacketOverMaxPacketSizeIsRefusedBeforeItIsRead) {
   Watch broker(broker_pid());
   const int fd = tcp_connect("127.0.0.1", public_mqtt_port());
   ASSERT_EQ(connack_after(fd, connect_packet(pair_.alice, kPassword, "big-" + pair_.alice, 5)), 0);
-  const std::string topic = "chat/" + pair_.room + "/typing";
-  // A QoS 0 PUBLISH announcing one byte more than the limit; the broker answers from the header.
-  std::string publish = "\x30" + varint(size_t(max_packet)) + char(topic.size() >> 8) + char(topic.size() & 0xff) +
-                        topic + '\0' /* no properties */;
-  ASSERT_TRUE(send_all(fd, publish + std::string(64 * 1024, 'x')));
+  // A QoS 0 PUBLISH announcing one byte more than the limit: only its fixed header, because the broker
+  // answers from that alone (and bytes it never read would turn its close into a reset that can
+  // discard the DISCONNECT before this side reads it).
+  ASSERT_TRUE(send_all(fd, "\x30" + varint(size_t(max_packet))));
   const std::string reply = read_exact(fd, 3, std::chrono::seconds(5));
   const bool closed = wait_closed(fd, std::chrono::seconds(5));
   ::close(fd);
@@ -569,9 +568,28 @@ TEST_F(NetworkAttacks, ListenersAreOnLoopbackAndUnreachableFromAnotherInterface)
                         std::to_string(public_mqtt_port()) + " -u " + pair_.alice + " -P '" + kPassword +
                         "' -t chat/" + pair_.room + "/messages -m from-elsewhere 2>/dev/null"),
             0);
+  // Exposed on purpose (MQCHAT_BIND): the same login from the namespace now works, through HAProxy
+  // only — the broker's own ports stay unreachable. Then back to the default.
+  const std::string pub = "ip netns exec " + ns + " timeout 5 mosquitto_pub -h " + host_ip + " -p " +
+                          std::to_string(public_mqtt_port()) + " -u " + pair_.alice + " -P '" + kPassword +
+                          "' -q 1 -t chat/" + pair_.room + "/messages -m exposed 2>&1";
+  ASSERT_EQ(run_command("MQCHAT_BIND=" + host_ip + " " + Stack::root() + "/mqchat svc restart proxy >&2"), 0);
+  std::string out;
+  const int exposed = run_command(pub, &out);
+  const bool broker_hidden = !reach(broker_mqtt_port()) && !reach(broker_ws_port());
+  EXPECT_EQ(run_command(Stack::root() + "/mqchat svc restart proxy >&2"), 0);
+  EXPECT_EQ(exposed, 0) << out;
+  EXPECT_TRUE(broker_hidden);
+  EXPECT_EQ(wait_for_value("select count(*) from messages where conversation_id = mqchat_conversation_id('" +
+                               pair_.room + "') and content = 'exposed'",
+                           "1", std::chrono::seconds(10)),
+            "1");
+  EXPECT_FALSE(reach(public_mqtt_port())) << "back on loopback";
   record("MQTT / WebSocket / the broker's own ports from another interface (network namespace, veth)",
-         "connection refused; login fails", std::to_string(unreachable) + " of " + std::to_string(ports.size()) +
-                                                 " ports unreachable, the host itself reachable");
+         "connection refused, login fails; with MQCHAT_BIND set to that interface the login works through "
+         "HAProxy, the broker's ports stay closed",
+         std::to_string(unreachable) + " of " + std::to_string(ports.size()) +
+             " ports unreachable (the host itself reachable); exposed: login " + (exposed == 0 ? "worked" : "failed"));
 }
 
 }  // namespace mqchat::test
