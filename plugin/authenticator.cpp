@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -169,19 +170,20 @@ const std::string& Authenticator::dummy_hash_like(const std::string& hash) {
 
 const std::string& Authenticator::typical_hash(const std::shared_ptr<const UserMap>& users) {
   if (users == typical_of_) return typical_;
-  std::unordered_map<std::string_view, std::pair<size_t, const std::string*>> settings;
-  for (const auto& [name, user] : *users) {
-    const std::string& h = user.password_hash;
-    const auto last = h.rfind('$');
-    if (h.empty() || h[0] != '$' || last == std::string::npos) continue;
-    auto& [n, example] = settings[std::string_view(h).substr(0, last)];
-    ++n;
-    example = &h;
-  }
+  // The costliest setting any account has (bcrypt's cost; other schemes rank below bcrypt): an
+  // unknown name then costs what the strongest accounts cost, so none of those can be told from
+  // a name that does not exist. Accounts are made by `./mqchat user add` at one cost, so in
+  // practice this is everyone's cost.
+  const auto rank = [](const std::string& h) {
+    if (h.size() > 6 && h[0] == '$' && h[1] == '2' && h[3] == '$' && std::isdigit(uint8_t(h[4])) &&
+        std::isdigit(uint8_t(h[5])))
+      return (h[4] - '0') * 10 + (h[5] - '0');
+    return h.size() > 1 && h[0] == '$' ? 0 : -1;
+  };
   const std::string* best = nullptr;
-  size_t most = 0;
-  for (const auto& [setting, counted] : settings)
-    if (counted.first > most) most = counted.first, best = counted.second;
+  int best_rank = -1;
+  for (const auto& [name, user] : *users)
+    if (const int r = rank(user.password_hash); r > best_rank) best_rank = r, best = &user.password_hash;
   typical_ = best ? *best : std::string();
   typical_of_ = users;
   return typical_;

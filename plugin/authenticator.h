@@ -9,7 +9,8 @@
 //   (a 0600 file next to it) they are random bytes, and a new password hash voids them;
 // - every hash is admitted by the LoginGate (total budget, per-source and per-account throttles);
 // - an unknown username takes the same path as a wrong password: the same gate, a verifier
-//   check and a hash of the same cost, so timing does not tell which names exist.
+//   check and a hash at the costliest setting any account has (in practice everyone's: accounts
+//   are made at one cost), so timing does not tell which names exist.
 // Mosquitto cuts the password at its first NUL before any plugin sees it ("pw\0junk" arrives as
 // "pw"); the HAProxy front refuses such CONNECTs.
 #include <crypt.h>
@@ -64,8 +65,8 @@ class Authenticator {
   std::string source_tag(std::string_view source) const;
   bool verify_hash(const std::string& hash, std::string_view password);
   const std::string& dummy_hash_like(const std::string& hash);
-  // A hash with the most common setting (algorithm and cost) among the users, recounted when
-  // the directory changes: unknown names are checked at the cost a real account has.
+  // A hash with the costliest setting among the users, found again when the directory changes:
+  // unknown names are checked at the cost the strongest real accounts have.
   const std::string& typical_hash(const std::shared_ptr<const UserMap>& users);
   void remember(const std::string& name, const std::string& hash, const Digest& digest, const Digest& verifier,
                 const std::string& tag);
