@@ -63,6 +63,7 @@ struct Options {
   int poll_ms = 5;
   double persist_timeout_s = 30;
   std::vector<std::pair<std::string, int>> watch;  // name=pid, first one is "the broker"
+  std::vector<std::string> accounts;  // NAME=KIND:PID, CPU per message (bench/proc_stats.h)
 };
 
 Options parse_args(int argc, char** argv) {
@@ -91,6 +92,7 @@ Options parse_args(int argc, char** argv) {
       else if (a == "--reset-db") o.reset_db = true;
       else if (a == "--poll-ms") o.poll_ms = std::stoi(need(i));
       else if (a == "--persist-timeout") o.persist_timeout_s = std::stod(need(i));
+      else if (a == "--account") o.accounts.push_back(need(i));
       else if (a == "--watch") {
         const std::string v = need(i);
         const auto eq = v.find('=');
@@ -289,6 +291,7 @@ struct PersistenceWatcher {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> seen{0};
   std::atomic<uint64_t> seen_in_window{0};
+  std::atomic<int> backend_pid{0};  // its own Postgres backend: not part of the system measured
   std::vector<int32_t> lag_ms_x10;  // tenths of ms
   std::string error;
 
@@ -307,6 +310,7 @@ struct PersistenceWatcher {
   }
   void run() {
     pqxx::connection c(o.dsn);
+    backend_pid = c.backendpid();
     c.prepare("next",
               "select id::text, content from messages where id > $1::uuid and content like 'bench %' "
               "order by id limit 20000");
@@ -417,6 +421,23 @@ int main(int argc, char** argv) {
     watcher = std::make_unique<PersistenceWatcher>(o, since);
     watcher->start();
   }
+  // CPU per message of each component, from the first publish (warm-up included) until every
+  // acknowledged message is delivered and, with --dsn, stored.
+  std::vector<bench::CpuAccount> accounts;
+  for (const auto& spec : o.accounts) {
+    try {
+      accounts.push_back(bench::CpuAccount::parse(spec));
+    } catch (const std::exception&) {
+      die("--account wants NAME=main|others|tree:PID, got " + spec);
+    }
+  }
+  if (watcher) {
+    const int64_t by = now_us() + 10000000;
+    while (watcher->backend_pid == 0 && watcher->error.empty() && now_us() < by)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (auto& a : accounts) a.exclude(watcher->backend_pid);
+  }
+  for (auto& a : accounts) a.mark_start();
 
   // Once a second: RSS of the watched processes (is memory flat?) and the delivery timeline.
   json timeline = json::array();
@@ -534,6 +555,7 @@ int main(int argc, char** argv) {
     while (watcher->seen.load() < acked && now_us() < deadline && watcher->error.empty())
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const int64_t t_all = now_us();
+    for (auto& a : accounts) a.mark_end();  // before the watcher's backend exits into the totals
     watcher->stop = true;
     watcher->thread.join();
     if (!watcher->error.empty()) die("persistence watcher: " + watcher->error);
@@ -549,6 +571,9 @@ int main(int argc, char** argv) {
                                   " ms for rows with id > last seen; lag = poll time - send time in content; "
                                   "tail = last PUBACK until every acknowledged row is visible"}};
   }
+
+  if (!watcher)
+    for (auto& a : accounts) a.mark_end();
 
   uint64_t sent = 0, unique = 0, dups = 0, foreign = 0, in_window = 0, errors = 0;
   std::vector<int32_t> lat;
@@ -599,6 +624,18 @@ int main(int argc, char** argv) {
   json procs = json::object();
   for (auto& w : watches) procs[w.name] = w.report(window_s);
   out["processes"] = procs;
+  if (!accounts.empty()) {
+    json cpu = json::object();
+    double total = 0;
+    for (const auto& a : accounts) {
+      cpu[a.name] = a.report(acked);
+      const double us = cpu[a.name]["us_per_message"].get<double>();
+      if (us > 0) total += us;
+    }
+    cpu["total_us_per_message"] = total;
+    cpu["messages"] = acked;
+    out["cpu"] = cpu;
+  }
   if (!persistence.is_null()) out["persistence"] = persistence;
 
   const std::string text = out.dump(2);

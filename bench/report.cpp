@@ -74,7 +74,15 @@ const std::vector<std::string> kMetrics = {
     "persistence.persisted_per_s", "persistence.lag_ms.p50", "persistence.lag_ms.p99",
     "persistence.tail_after_last_ack_ms", "persistence.rows_in_db", "persistence.missing_rows",
     "processes.broker.cpu_pct", "processes.broker.hwm_kb", "processes.broker.rss_start_kb",
-    "processes.broker.rss_end_kb", "processes.diy.cpu_pct", "target_rate"};
+    "processes.broker.rss_end_kb", "processes.diy.cpu_pct", "target_rate",
+    "cpu.broker_thread.us_per_message", "cpu.broker_other_threads.us_per_message", "cpu.plugin_threads.us_per_message",
+    "cpu.postgres.us_per_message", "cpu.bridge.us_per_message", "cpu.diy.us_per_message", "cpu.total_us_per_message"};
+
+// The components whose CPU per message bench/run accounts for (loadgen --account).
+const std::vector<std::pair<std::string, std::string>> kCpuComponents = {
+    {"broker_thread", "broker thread"}, {"plugin_threads", "plugin threads"},
+    {"broker_other_threads", "broker, other threads"}, {"postgres", "Postgres"}, {"bridge", "bridge"},
+    {"diy", "DIY subscriber"}};
 
 std::string target_line(const std::string& what, double value, double limit, bool higher_is_better,
                         const std::string& unit, int decimals = 2) {
@@ -124,7 +132,10 @@ int main(int argc, char** argv) {
                   (S("b-half", "latency_us.p99") - S("a-half", "latency_us.p99")) / 1000.0},
                  {"p99_added_by_plugin_at_half_b_rate_ms",
                   (S("b-bhalf", "latency_us.p99") - S("a-bhalf", "latency_us.p99")) / 1000.0},
-                 {"broker_cpu_b_over_a", S("b", "processes.broker.cpu_pct") / S("a", "processes.broker.cpu_pct")}};
+                 {"broker_cpu_b_over_a", S("b", "processes.broker.cpu_pct") / S("a", "processes.broker.cpu_pct")},
+                 {"cpu_per_message_b_over_a_at_half_rate",
+                  S("b-half", "cpu.total_us_per_message") / S("a-half", "cpu.total_us_per_message")},
+                 {"cpu_per_message_b_over_a", S("b", "cpu.total_us_per_message") / S("a", "cpu.total_us_per_message")}};
   for (auto it = ratios.begin(); it != ratios.end();)
     if (it->is_number() && std::isnan(it->get<double>())) it = ratios.erase(it); else ++it;
 
@@ -140,7 +151,9 @@ int main(int argc, char** argv) {
     md << "Run: " << out["meta"].value("date", "") << ", " << out["meta"].value("machine", "") << "; "
        << out["meta"].value("load", "") << "\n\n";
   }
-  if (!summary.empty()) {
+  bool any_compare = false;
+  for (const auto& [label, title] : kConfigs) any_compare |= summary.contains(label);
+  if (any_compare) {
     md << "| configuration | runs | delivered msg/s | e2e p50 ms | p99 ms | p99.9 ms | persisted msg/s | "
           "persist lag p50 / p99 ms | tail after last ack ms | rows in PG / acked | broker CPU % | broker peak "
           "RSS MB | RSS start→end MB |\n";
@@ -159,6 +172,27 @@ int main(int argc, char** argv) {
          << fmt(S(label, "processes.broker.cpu_pct")) << " | " << fmt(S(label, "processes.broker.hwm_kb") / 1024, 1)
          << " | " << fmt(S(label, "processes.broker.rss_start_kb") / 1024, 1) << "→"
          << fmt(S(label, "processes.broker.rss_end_kb") / 1024, 1) << " |\n";
+    }
+    // CPU per message of each component, from /proc over the whole run (bench/proc_stats.h).
+    bool any_cpu = false;
+    for (const auto& [label, title] : kConfigs) any_cpu |= !std::isnan(S(label, "cpu.total_us_per_message"));
+    if (any_cpu) {
+      md << "\nCPU µs per message (from /proc, first publish until every message is delivered and stored; "
+         << (out.contains("meta") ? out["meta"].value("pinning", std::string("pinning unknown")) : "pinning unknown")
+         << ")\n\n| configuration |";
+      for (const auto& [key, name] : kCpuComponents) md << " " << name << " |";
+      md << " total |\n|---|";
+      for (size_t i = 0; i <= kCpuComponents.size(); ++i) md << "---|";
+      md << "\n";
+      for (const auto& [label, title] : kConfigs) {
+        if (std::isnan(S(label, "cpu.total_us_per_message"))) continue;
+        md << "| " << title << " |";
+        for (const auto& [key, name] : kCpuComponents) {
+          const double v = S(label, "cpu." + key + ".us_per_message");
+          md << " " << (std::isnan(v) ? "–" : fmt(v, 1)) << " |";
+        }
+        md << " " << fmt(S(label, "cpu.total_us_per_message"), 1) << " |\n";
+      }
     }
     md << "\n| target | measured | verdict |\n|---|---|---|\n";
     md << target_line("(b)/(a) QoS 1 throughput", ratios.value("throughput_b_over_a", NAN) * 100, 90, true, " %", 1)
@@ -196,8 +230,70 @@ int main(int argc, char** argv) {
     md << target_line("broker RSS growth over the second half of the (b) max-rate run", median(growth), 2, false,
                       " %", 1)
        << "\n";
+    md << target_line("all components' CPU per message, (b)/(a) at ½ of (a)'s max rate",
+                      ratios.value("cpu_per_message_b_over_a_at_half_rate", NAN), 1.6, false, "×", 2)
+       << "\n";
+    md << target_line("Postgres CPU per persisted message, (b) at ½ of (a)'s max rate",
+                      S("b-half", "cpu.postgres.us_per_message"), 25, false, " µs", 1)
+       << "\n";
     md << target_line("(b)/(c) persisted messages/s", ratios.value("persisted_b_over_c", NAN), 10, true, "×", 1)
        << "\n";
+  }
+  // bench/run history-growth: one file per history size / conversation count.
+  std::vector<json> growth;
+  if (fs::exists(dir))
+    for (const auto& e : fs::directory_iterator(dir)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind("growth-", 0) == 0 && e.path().extension() == ".json") growth.push_back(load(e.path()));
+    }
+  std::sort(growth.begin(), growth.end(), [](const json& a, const json& b) {
+    return std::make_pair(a.value("receiver_conversations", 0L), a.value("messages_per_conversation", 0L)) <
+           std::make_pair(b.value("receiver_conversations", 0L), b.value("messages_per_conversation", 0L));
+  });
+  if (!growth.empty()) {
+    out["history_growth"] = growth;
+    md << "\n| history growth: messages per conversation / receiver's conversations | delivered msg/s | e2e p99 ms | "
+          "persist lag p99 ms |";
+    for (const auto& [key, name] : kCpuComponents)
+      if (key != "broker_other_threads" && key != "diy") md << " " << name << " µs/msg |";
+    md << " total µs/msg | summary p50 / p99 ms |\n|---|---|---|---|";
+    for (const auto& [key, name] : kCpuComponents)
+      if (key != "broker_other_threads" && key != "diy") md << "---|";
+    md << "---|---|\n";
+    auto cpu_of = [](const json& g, const std::string& key) { return at(g["load"], "cpu." + key + ".us_per_message"); };
+    for (const auto& g : growth) {
+      md << "| " << g.value("messages_per_conversation", 0L) << " / " << g.value("receiver_conversations", 0L) << " | "
+         << fmt(at(g["load"], "delivered_per_s")) << " | " << fmt(at(g["load"], "latency_us.p99") / 1000, 2) << " | "
+         << fmt(at(g["load"], "persistence.lag_ms.p99"), 1) << " |";
+      for (const auto& [key, name] : kCpuComponents)
+        if (key != "broker_other_threads" && key != "diy") md << " " << fmt(cpu_of(g, key), 1) << " |";
+      md << " " << fmt(at(g["load"], "cpu.total_us_per_message"), 1) << " | "
+         << fmt(at(g, "summary_ms_after_load.p50"), 2) << " / " << fmt(at(g, "summary_ms_after_load.p99"), 2) << " |\n";
+    }
+    // Flat cost: the largest history (and the longest list) against the empty one.
+    const json* base = nullptr;
+    const json *deepest = nullptr, *widest = nullptr;
+    for (const auto& g : growth) {
+      if (g.value("receiver_conversations", 0L) == 1 && g.value("messages_per_conversation", 0L) == 0) base = &g;
+      if (g.value("receiver_conversations", 0L) == 1 &&
+          (!deepest || g.value("messages_per_conversation", 0L) > deepest->value("messages_per_conversation", 0L)))
+        deepest = &g;
+      if (!widest || g.value("receiver_conversations", 0L) > widest->value("receiver_conversations", 0L)) widest = &g;
+    }
+    md << "\n| target | measured | verdict |\n|---|---|---|\n";
+    for (const auto& g : growth)
+      md << target_line("Postgres CPU per persisted message at " + std::to_string(g.value("messages_per_conversation", 0L)) +
+                            " messages / " + std::to_string(g.value("receiver_conversations", 0L)) + " conversations",
+                        cpu_of(g, "postgres"), 25, false, " µs", 1)
+         << "\n";
+    if (base && deepest && deepest != base)
+      md << target_line("Postgres CPU per message, deepest history / empty", cpu_of(*deepest, "postgres") / cpu_of(*base, "postgres"),
+                        1.2, false, "×", 2)
+         << "\n";
+    if (base && widest && widest != base && widest->value("receiver_conversations", 0L) > 1)
+      md << target_line("Postgres CPU per message, longest conversation list / one conversation",
+                        cpu_of(*widest, "postgres") / cpu_of(*base, "postgres"), 1.2, false, "×", 2)
+         << "\n";
   }
   if (out.contains("micro")) {
     md << "\n| micro-benchmark (plugin core, one thread) | ns/op |\n|---|---|\n";

@@ -16,7 +16,7 @@ namespace {
 const std::set<std::string> kKnownKeys = {
     "database.dsn",
     "spool.dir", "spool.fsync", "spool.fsync_interval_ms", "spool.segment_bytes",
-    "shipper.batch_max", "shipper.batch_latency_ms",
+    "shipper.batch_max", "shipper.batch_latency_ms", "shipper.method",
     "limits.max_content_chars", "limits.max_payload_bytes", "limits.max_metadata_bytes",
     "limits.max_json_depth", "limits.max_client_id_chars",
     "limits.messages_per_second", "limits.message_burst", "limits.max_connections_per_user",
@@ -168,6 +168,10 @@ Config load_config_text(const std::string& yaml_text, const std::string& base_di
 
   c.batch_max = get_uint<uint32_t>(root, "shipper.batch_max", c.batch_max, 1, 100000);
   c.batch_latency_ms = get_uint<uint32_t>(root, "shipper.batch_latency_ms", c.batch_latency_ms, 1, 10000);
+  const std::string method = get_string(root, "shipper.method", "copy");
+  if (method == "copy") c.ship_by_copy = true;
+  else if (method == "json") c.ship_by_copy = false;
+  else throw ConfigError("config: shipper.method must be copy or json (got '" + method + "')");
 
   auto& l = c.limits;
   l.max_content_chars = get_uint<size_t>(root, "limits.max_content_chars", l.max_content_chars, 1, 4000);

@@ -48,7 +48,8 @@ struct Config {
   uint64_t segment_bytes = 64ull << 20;
 
   uint32_t batch_max = 2000;
-  uint32_t batch_latency_ms = 2;
+  uint32_t batch_latency_ms = 10;
+  bool ship_by_copy = true;  // shipper.method: copy (COPY + merge) or json (one mqchat_ingest call)
 
   MessageLimits limits;
   UserLimits user_limits;

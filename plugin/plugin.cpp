@@ -39,7 +39,7 @@ struct Plugin {
         spool(config.spool_dir, config.fsync, config.fsync_interval_ms, config.segment_bytes),
         dedup(config.dedup_window_s, config.dedup_max_entries),
         pipeline(config.limits, spool, dedup),
-        shipper(config, spool, log),
+        shipper(config, spool, directory, log),
         rate(config.user_limits.messages_per_second, config.user_limits.message_burst) {}
 
   mosquitto_plugin_id_t* id = nullptr;

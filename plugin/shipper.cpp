@@ -1,12 +1,33 @@
 #include "plugin/shipper.h"
 
+#include <algorithm>
 #include <pqxx/pqxx>
+
+#include "plugin/ingest_row.h"
 
 namespace mqchat {
 
 namespace {
 
 constexpr auto kIngest = "mqchat_ingest";
+constexpr auto kEnsure = "mqchat_ensure_conversations";
+constexpr auto kMerge = "mqchat_ingest_staged";
+constexpr size_t kMaxKnownConversations = 1000000;
+
+// A text[] literal; the values here are room names and RFC 3339 stamps, quoted all the same.
+std::string array_literal(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out.push_back(',');
+    out.push_back('"');
+    for (const char c : values[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  return out + "}";
+}
 
 std::string json_array(const std::vector<std::string>& records) {
   size_t size = 2;
@@ -31,12 +52,14 @@ bool is_data_error(const pqxx::sql_error& e) {
 
 }  // namespace
 
-Shipper::Shipper(const Config& config, const SpoolWriter& spool, LogQueue& log)
+Shipper::Shipper(const Config& config, const SpoolWriter& spool, const UserDirectory& directory, LogQueue& log)
     : dsn_(config.database_dsn),
       batch_max_(config.batch_max),
       idle_wait_(config.batch_latency_ms),
       sync_checkpoint_(config.fsync != FsyncPolicy::Never),
+      copy_wanted_(config.ship_by_copy),
       spool_(spool),
+      directory_(directory),
       log_(log) {}
 
 Shipper::~Shipper() { stop(); }
@@ -57,7 +80,75 @@ bool Shipper::wait_or_stop(std::chrono::milliseconds d) {
   return stop_cv_.wait_for(lock, d, [this] { return stopping_; });
 }
 
+void Shipper::set_up(pqxx::connection_base& conn) {
+  conn.prepare(kIngest, "select mqchat_ingest($1::jsonb)");
+  copy_ready_ = false;
+  if (copy_wanted_) {
+    try {
+      pqxx::nontransaction tx(conn);
+      tx.exec("create temporary table if not exists mqchat_ingest_stage (like mqchat_ingest_stage_shape) "
+              "on commit delete rows");
+      conn.prepare(kEnsure, "select mqchat_ensure_conversations($1::text[], $2::timestamptz[])");
+      conn.prepare(kMerge, "select mqchat_ingest_staged()");
+      copy_ready_ = true;
+    } catch (const pqxx::sql_error& e) {
+      log_.push(LogLevel::Warning, std::string("mqchat: shipper: no COPY path (is migration 020 applied?): ") +
+                                       e.what() + "; shipping through mqchat_ingest");
+    }
+  }
+  log_.push(LogLevel::Notice, std::string("mqchat: shipper connected to Postgres") +
+                                  (copy_ready_ ? " (COPY)" : " (mqchat_ingest)"));
+}
+
+bool Shipper::ship_by_copy(pqxx::connection_base& conn, const std::vector<std::string>& records) {
+  std::vector<IngestRow> rows;
+  std::vector<const std::string*> sender_ids;
+  rows.reserve(records.size());
+  sender_ids.reserve(records.size());
+  const auto users = directory_.snapshot();
+  std::vector<std::string> new_rooms, new_rooms_first_at, new_ids;
+  for (const auto& record : records) {
+    auto row = parse_ingest_row(record);
+    if (!row) return false;
+    const auto user = users->find(row->sender);
+    if (user == users->end()) return false;
+    sender_ids.push_back(&user->second.id);
+    if (!known_conversations_.count(row->conversation_id) &&
+        std::find(new_ids.begin(), new_ids.end(), row->conversation_id) == new_ids.end()) {
+      new_ids.push_back(row->conversation_id);
+      new_rooms.push_back(row->room);
+      new_rooms_first_at.push_back(row->created_at);  // records are in time order: the first is the earliest
+    }
+    rows.push_back(std::move(*row));
+  }
+  try {
+    pqxx::work tx(conn);
+    if (!new_rooms.empty()) tx.exec_prepared(kEnsure, array_literal(new_rooms), array_literal(new_rooms_first_at));
+    {
+      pqxx::stream_to copy(tx, "mqchat_ingest_stage",
+                           std::vector<std::string>{"id", "conversation_id", "sender_id", "content", "message_type",
+                                                    "metadata", "client_id", "created_at"});
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const auto& r = rows[i];
+        copy << std::make_tuple(r.id, r.conversation_id, *sender_ids[i], r.content, r.type, r.metadata,
+                                r.client_id ? r.client_id->c_str() : static_cast<const char*>(nullptr), r.created_at);
+      }
+      copy.complete();
+    }
+    tx.exec_prepared(kMerge);
+    tx.commit();
+  } catch (const pqxx::sql_error& e) {
+    if (!is_data_error(e)) throw;
+    known_conversations_.clear();  // e.g. a conversation deleted behind our back
+    return false;
+  }
+  if (known_conversations_.size() + new_ids.size() > kMaxKnownConversations) known_conversations_.clear();
+  known_conversations_.insert(new_ids.begin(), new_ids.end());
+  return true;
+}
+
 void Shipper::ship(pqxx::connection_base& conn, const std::vector<std::string>& records) {
+  if (copy_ready_ && ship_by_copy(conn, records)) return;
   try {
     pqxx::work tx(conn);
     tx.exec_prepared(kIngest, json_array(records));
@@ -105,8 +196,7 @@ void Shipper::run() {
       try {
         if (!conn) {
           conn = std::make_unique<pqxx::connection>(dsn_);
-          conn->prepare(kIngest, "select mqchat_ingest($1::jsonb)");
-          log_.push(LogLevel::Notice, "mqchat: shipper connected to Postgres");
+          set_up(*conn);
         }
         ship(*conn, records);
         shipped_.fetch_add(records.size(), std::memory_order_relaxed);

@@ -52,8 +52,11 @@ TEST(BenchSmoke, LoadGeneratorDeliversAndPersistsEveryMessageThroughThePlugin) {
                           " --user-prefix " + prefix + " --password " + password + " --pairs " +
                           std::to_string(pairs) + " --window 16 --count " + std::to_string(per_sender) +
                           " --dsn " + quoted(Stack::dsn()) + " --watch broker=$(cat " +
-                          quoted(Stack::run_dir() + "/mosquitto.pid") + ") --label b --out " + out.string() +
-                          " 2>&1";
+                          quoted(Stack::run_dir() + "/mosquitto.pid") + ")" +
+                          " --account broker_thread=main:$(cat " + quoted(Stack::run_dir() + "/mosquitto.pid") + ")" +
+                          " --account plugin_threads=others:$(cat " + quoted(Stack::run_dir() + "/mosquitto.pid") + ")" +
+                          " --account postgres=tree:$(head -n 1 " + quoted(Stack::run_dir() + "/pg/data/postmaster.pid") +
+                          ") --label b --out " + out.string() + " 2>&1";
   std::string output;
   ASSERT_EQ(run_command(cmd, &output), 0) << output;
   const auto r = read_json(out);
@@ -73,6 +76,12 @@ TEST(BenchSmoke, LoadGeneratorDeliversAndPersistsEveryMessageThroughThePlugin) {
   EXPECT_EQ(r["persistence"]["rows_in_db"], total);
   EXPECT_EQ(r["persistence"]["missing_rows"], 0);
   EXPECT_EQ(r["persistence"]["lag_ms"]["count"], total);
+  // CPU per message of each component: the broker thread and Postgres did work for these messages.
+  EXPECT_EQ(r["cpu"]["messages"], total);
+  EXPECT_GT(r["cpu"]["broker_thread"]["us_per_message"].get<double>(), 0);
+  EXPECT_GE(r["cpu"]["plugin_threads"]["us_per_message"].get<double>(), 0);
+  EXPECT_GT(r["cpu"]["postgres"]["us_per_message"].get<double>(), 0);
+  EXPECT_GT(r["cpu"]["total_us_per_message"].get<double>(), r["cpu"]["postgres"]["us_per_message"].get<double>());
 
   // The rows are the messages the receivers saw: stored as sent by the plugin's shipper.
   EXPECT_EQ(query_value("select count(*) from messages m join profiles p on p.id = m.sender_id "
@@ -85,6 +94,32 @@ TEST(BenchSmoke, LoadGeneratorDeliversAndPersistsEveryMessageThroughThePlugin) {
   const auto results = read_json(dir.path / "results.json");
   EXPECT_EQ(results["configurations"]["b"]["acked"], total);
 }
+
+#ifdef MQCHAT_BENCH_RUN
+// bench/run history-growth at toy sizes on its own throwaway stack: the fill, the fixed-rate load with
+// CPU accounting, the summary timing and the report all complete.
+TEST(BenchSmoke, HistoryGrowthBenchmarkRunsEveryStep) {
+  MQCHAT_REQUIRE_STACK();
+  TempDir dir;
+  std::string output;
+  ASSERT_EQ(run_command(std::string(MQCHAT_BENCH_RUN) +
+                            " history-growth --sizes 0,500 --user-convs 20 --rate 300 --duration 3 --warmup 1"
+                            " --pairs 1 --summary-queries 20 --out " + dir.path.string() + " 2>&1",
+                        &output),
+            0)
+      << output;
+  for (const char* label : {"size-0", "size-500", "convs-20"}) {
+    const auto g = read_json(dir.path / ("growth-" + std::string(label) + ".json"));
+    EXPECT_EQ(g["load"]["persistence"]["missing_rows"], 0) << label;
+    EXPECT_GT(g["load"]["acked"].get<double>(), 0) << label;
+    EXPECT_GT(g["load"]["cpu"]["postgres"]["us_per_message"].get<double>(), 0) << label;
+    EXPECT_GT(g["summary_ms_after_load"]["p99"].get<double>(), 0) << label;
+  }
+  const auto results = read_json(dir.path / "results.json");
+  EXPECT_EQ(results["history_growth"].size(), 3u);
+  EXPECT_NE(output.find("history growth"), std::string::npos) << output;
+}
+#endif
 
 TEST(BenchSmoke, LoadGeneratorRefusesBadArguments) {
   std::string output;

@@ -1,0 +1,28 @@
+#pragma once
+// A spooled message as the row the shipper COPYs into Postgres. The spool holds the stored message
+// JSON the plugin made ({"id","conversation_id","room","sender","content","type","metadata",
+// "client_id","created_at"}); the shipper turns each record into the `messages` columns here, off
+// the broker thread, so Postgres gets plain columns instead of parsing a JSON batch per row.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mqchat {
+
+struct IngestRow {
+  std::string id;
+  std::string conversation_id;
+  std::string room;
+  std::string sender;  // username; the shipper resolves its profile id from the user directory
+  std::string content;
+  std::string type;
+  std::string metadata;  // JSON text
+  std::optional<std::string> client_id;
+  std::string created_at;  // RFC 3339
+};
+
+// Nullopt when the record is not a stored message (a damaged or foreign record): such a record
+// goes the slow way, through mqchat_ingest, which keeps what Postgres refuses in ingest_rejects.
+std::optional<IngestRow> parse_ingest_row(std::string_view record);
+
+}  // namespace mqchat

@@ -1,0 +1,60 @@
+// The shipper's COPY rows come from the spool's stored message JSON: every field taken as it is,
+// null metadata and client_id handled, anything else refused (it then goes the slow path).
+#include <gtest/gtest.h>
+
+#include "plugin/ingest_row.h"
+
+namespace mqchat {
+namespace {
+
+constexpr char kStored[] =
+    R"({"id":"01890a5d-ac96-774b-bcce-b302099a8057","conversation_id":"c3a1b2d4-0000-5000-8000-000000000001",)"
+    R"("room":"alice_bob","sender":"alice","content":"tab\there\nand \\ backslash","type":"text",)"
+    R"("metadata":{"k":[1,2,{"x":null}]},"client_id":"c-1","created_at":"2026-11-29T22:00:00.123456Z"})";
+
+void replace(std::string& s, const std::string& what, const std::string& with) {
+  const auto at = s.find(what);
+  ASSERT_NE(at, std::string::npos) << what;
+  s.replace(at, what.size(), with);
+}
+
+TEST(IngestRow, TakesEveryFieldOfAStoredMessage) {
+  const auto row = parse_ingest_row(kStored);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->id, "01890a5d-ac96-774b-bcce-b302099a8057");
+  EXPECT_EQ(row->conversation_id, "c3a1b2d4-0000-5000-8000-000000000001");
+  EXPECT_EQ(row->room, "alice_bob");
+  EXPECT_EQ(row->sender, "alice");
+  EXPECT_EQ(row->content, "tab\there\nand \\ backslash");
+  EXPECT_EQ(row->type, "text");
+  EXPECT_EQ(row->metadata, R"({"k":[1,2,{"x":null}]})");
+  ASSERT_TRUE(row->client_id);
+  EXPECT_EQ(*row->client_id, "c-1");
+  EXPECT_EQ(row->created_at, "2026-11-29T22:00:00.123456Z");
+}
+
+TEST(IngestRow, NullClientIdAndMetadata) {
+  std::string s = kStored;
+  replace(s, R"("client_id":"c-1")", R"("client_id":null)");
+  replace(s, R"({"k":[1,2,{"x":null}]})", "null");
+  const auto row = parse_ingest_row(s);
+  ASSERT_TRUE(row);
+  EXPECT_FALSE(row->client_id);
+  EXPECT_EQ(row->metadata, "{}");
+}
+
+TEST(IngestRow, RefusesWhatIsNotAStoredMessage) {
+  EXPECT_FALSE(parse_ingest_row(""));
+  EXPECT_FALSE(parse_ingest_row("not json"));
+  EXPECT_FALSE(parse_ingest_row("[1,2]"));
+  EXPECT_FALSE(parse_ingest_row(R"({"id":"x"})"));
+  std::string wrong_type = kStored;
+  replace(wrong_type, R"("sender":"alice")", R"("sender":42)");
+  EXPECT_FALSE(parse_ingest_row(wrong_type));
+  std::string array_metadata = kStored;
+  replace(array_metadata, R"({"k":[1,2,{"x":null}]})", "[1]");
+  EXPECT_FALSE(parse_ingest_row(array_metadata));
+}
+
+}  // namespace
+}  // namespace mqchat
