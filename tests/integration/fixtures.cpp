@@ -1,5 +1,6 @@
 #include "tests/integration/fixtures.h"
 
+#include <random>
 #include <thread>
 
 #include "common/room.h"
@@ -34,6 +35,13 @@ std::string sql_array(const std::vector<std::string>& values, const std::string&
   std::string s = "array[";
   for (size_t i = 0; i < values.size(); ++i) s += (i ? ",'" : "'") + values[i] + "'";
   return s + "]::" + type + "[]";
+}
+
+std::string random_hex() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::string s;
+  for (uint64_t v = rng(), i = 0; i < 8; ++i, v >>= 4) s += "0123456789abcdef"[v & 15];
+  return s;
 }
 
 std::string messages_topic(const std::string& room) { return "chat/" + room + "/messages"; }

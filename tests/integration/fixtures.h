@@ -45,6 +45,9 @@ class PairAndMalloryTest : public PairTest {
   std::string mallory_;
 };
 
+// Eight random hex digits: client ids and names no other test run will use.
+std::string random_hex();
+
 // `array['a','b']::<type>[]` for values that need no quoting (ids, client ids made by tests).
 std::string sql_array(const std::vector<std::string>& values, const std::string& type);
 

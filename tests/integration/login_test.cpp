@@ -2,7 +2,6 @@
 // verified logins persist across a broker restart (no bcrypt again, no secret on disk), unknown
 // names cost what wrong passwords cost, and an owner's known client gets in during a flood
 // against her account. Restarts the broker, so this suite runs alone.
-#include <openssl/rand.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -17,13 +16,6 @@
 namespace mqchat::test {
 
 namespace {
-std::string random_hex() {
-  unsigned char b[8];
-  RAND_bytes(b, sizeof b);
-  std::string s;
-  for (unsigned char c : b) s += "0123456789abcdef"[c & 15];
-  return s;
-}
 
 // CONNACK code and how long the broker took to give it, in ms.
 std::pair<int, double> timed_login(const std::string& user, const std::string& password, const std::string& id) {

@@ -37,7 +37,7 @@ std::string stored(const std::string& room, const std::string& content, const st
 class Qos2 : public PairAndMalloryTest {};
 
 TEST_F(Qos2, ADupResendOnTheSameConnectionIsStoredAndDeliveredOnce) {
-  for (const std::string payload : {std::string("dup without client id"),
+  for (const std::string& payload : {std::string("dup without client id"),
                                     std::string(R"({"content":"dup with client id","client_id":"q2-1"})")}) {
     const std::string content = payload[0] == '{' ? "dup with client id" : payload;
     TestClient bob(pair_.bob, kPassword);

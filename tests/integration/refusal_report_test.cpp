@@ -101,7 +101,7 @@ TEST_F(RefusalReports, AResponseTopicMustBeTheRequestersOwnPrivateTopic) {
   watcher.subscribe("users/" + pair_.alice + "/presence");
   watcher.collect("users/" + pair_.alice + "/presence", 300ms);  // the retained one
   const std::string history = "chat/" + pair_.room + "/history";
-  for (const std::string bad : {"users/" + pair_.alice + "/presence", "users/" + pair_.alice + "/conversations",
+  for (const std::string& bad : {"users/" + pair_.alice + "/presence", "users/" + pair_.alice + "/conversations",
                                 "users/" + pair_.bob + "/history", "users/" + pair_.alice + "/#",
                                 "chat/" + pair_.room + "/messages"}) {
     mqtt::properties props{mqtt::property(mqtt::property::RESPONSE_TOPIC, bad)};

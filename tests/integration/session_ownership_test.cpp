@@ -1,7 +1,6 @@
 // A client id belongs to the user who holds it (issue 12): another user's CONNECT with it is
 // refused with a reason, before Mosquitto's takeover could kick the owner or hand over her queued
 // messages; the bridge's ids are for service accounts only.
-#include <openssl/rand.h>
 
 #include <thread>
 
@@ -10,13 +9,6 @@
 namespace mqchat::test {
 
 namespace {
-std::string random_hex() {
-  unsigned char b[8];
-  RAND_bytes(b, sizeof b);
-  std::string s;
-  for (unsigned char c : b) s += "0123456789abcdef"[c & 15];
-  return s;
-}
 
 ClientOptions with_id(const std::string& id, bool persistent = false) {
   ClientOptions o;
