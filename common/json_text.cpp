@@ -1,40 +1,51 @@
 #include "common/json_text.h"
 
-#include <array>
+#include "common/swar.h"
 
 namespace mqchat {
 
-void append_json_string(std::string& out, std::string_view s) {
+char* write_json_string(char* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  static const std::array<bool, 256> kNeedsEscape = [] {
-    std::array<bool, 256> t{};
-    for (int c = 0; c < 0x20; ++c) t[c] = true;
-    t['"'] = t['\\'] = true;
-    return t;
-  }();
-  out.push_back('"');
-  size_t run = 0;  // start of the current run of bytes that need no escaping
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = s[i];
-    if (!kNeedsEscape[c]) continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
-      default:
-        out.append("\\u00");
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
+  *out++ = '"';
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  while (p < end) {
+    const char* plain_end = p;
+    for (;;) {  // eight bytes at a time, then the last few one by one
+      plain_end = swar::skip_plain(plain_end, end, swar::leading_plain_json);
+      if (plain_end == end) break;
+      const auto c = static_cast<unsigned char>(*plain_end);
+      if (c < 0x20 || c == '"' || c == '\\') break;
+      ++plain_end;
     }
+    out = write_raw(out, std::string_view(p, static_cast<size_t>(plain_end - p)));
+    if (plain_end == end) break;
+    const auto c = static_cast<unsigned char>(*plain_end);
+    *out++ = '\\';
+    switch (c) {
+      case '"': *out++ = '"'; break;
+      case '\\': *out++ = '\\'; break;
+      case '\n': *out++ = 'n'; break;
+      case '\r': *out++ = 'r'; break;
+      case '\t': *out++ = 't'; break;
+      case '\b': *out++ = 'b'; break;
+      case '\f': *out++ = 'f'; break;
+      default:
+        out = write_raw(out, "u00");
+        *out++ = kHex[c >> 4];
+        *out++ = kHex[c & 0xF];
+    }
+    p = plain_end + 1;
   }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
+  *out++ = '"';
+  return out;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  const size_t start = out.size();
+  out.resize(start + max_json_string_size(s.size()));
+  char* end = write_json_string(out.data() + start, s);
+  out.resize(static_cast<size_t>(end - out.data()));
 }
 
 }  // namespace mqchat

@@ -1,5 +1,7 @@
 #pragma once
 // Minimal JSON text writing for hot paths where building a DOM would cost more than the work.
+#include <cstddef>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -7,5 +9,18 @@ namespace mqchat {
 
 // Appends `s` (valid UTF-8) as a JSON string literal, quotes included.
 void append_json_string(std::string& out, std::string_view s);
+
+// The most bytes a JSON string literal of `s` can take: every byte as \u00XX, and the quotes.
+constexpr size_t max_json_string_size(size_t n) { return 6 * n + 2; }
+
+// Writes `s` as a JSON string literal at `out`, which has room for max_json_string_size(s.size());
+// returns the end of what was written.
+char* write_json_string(char* out, std::string_view s);
+
+// Copies raw text at `out` and returns its end: for the constant parts of hand-written JSON.
+inline char* write_raw(char* out, std::string_view s) {
+  std::memcpy(out, s.data(), s.size());
+  return out + s.size();
+}
 
 }  // namespace mqchat

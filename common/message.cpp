@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_text.h"
+#include "common/swar.h"
 #include "common/utf8.h"
 
 namespace mqchat {
@@ -107,18 +108,21 @@ struct MessageFields {
 };
 
 // The rules for client_id, content and type, in the order their refusals are reported.
-Parsed<DraftMessage> draft_from_fields(const MessageFields& f, const MessageLimits& limits) {
-  DraftMessage draft;
+std::optional<ValidationError> draft_from_fields(const MessageFields& f, const MessageLimits& limits,
+                                                 DraftMessage& draft) {
+  draft.client_id.clear();
+  draft.type.assign("text");
+  draft.metadata_json.assign("{}");
   if (f.client_id) {
     draft.client_id.assign(*f.client_id);
     const auto chars = utf8_length(draft.client_id);
     if (!chars || *chars == 0 || *chars > limits.max_client_id_chars)
-      return fail<DraftMessage>("bad_client_id", "\"client_id\" must have 1.." +
-                                                     std::to_string(limits.max_client_id_chars) + " characters");
+      return error("bad_client_id",
+                   "\"client_id\" must have 1.." + std::to_string(limits.max_client_id_chars) + " characters");
   }
   // From here on every refusal carries the client_id back so the publisher can match the report.
   const auto refuse = [&](std::string code, std::string reason) {
-    return Parsed<DraftMessage>{std::nullopt, {std::move(code), std::move(reason), draft.client_id}};
+    return ValidationError{std::move(code), std::move(reason), draft.client_id};
   };
   if (!f.content) return refuse("bad_content", "\"content\" must be a string");
   if (auto bad = validate_content(*f.content, limits)) return refuse(bad->code, bad->reason);
@@ -127,7 +131,7 @@ Parsed<DraftMessage> draft_from_fields(const MessageFields& f, const MessageLimi
     if (!is_message_type(*f.type)) return refuse("bad_type", "\"type\" must be one of text, image, file");
     draft.type.assign(*f.type);
   }
-  return Parsed<DraftMessage>{std::move(draft), {}};
+  return std::nullopt;
 }
 
 // Reads `"…"` at s[i] when it holds no escape and no control character; i ends past the quote.
@@ -135,6 +139,8 @@ std::optional<std::string_view> plain_json_string(std::string_view s, size_t& i)
   if (i >= s.size() || s[i] != '"') return std::nullopt;
   const size_t start = ++i;
   for (; i < s.size(); ++i) {
+    i = static_cast<size_t>(swar::skip_plain(s.data() + i, s.data() + s.size(), swar::leading_plain_json) - s.data());
+    if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c == '"') return s.substr(start, i++ - start);
     if (c == '\\' || c < 0x20) return std::nullopt;
@@ -186,72 +192,88 @@ std::optional<MessageFields> scan_flat_message(std::string_view s) {
 }  // namespace
 
 Parsed<DraftMessage> parse_message_payload(std::string_view payload, const MessageLimits& limits) {
-  if (payload.size() > limits.max_payload_bytes) return too_large<DraftMessage>(payload, limits);
+  DraftMessage draft;
+  if (auto refused = parse_message_payload(payload, limits, draft)) return {std::nullopt, std::move(*refused)};
+  return {std::move(draft), {}};
+}
+
+std::optional<ValidationError> parse_message_payload(std::string_view payload, const MessageLimits& limits,
+                                                     DraftMessage& draft) {
+  if (payload.size() > limits.max_payload_bytes) return too_large<DraftMessage>(payload, limits).error;
   if (!starts_with_brace(payload)) {
-    if (auto bad = validate_content(payload, limits)) return Parsed<DraftMessage>{std::nullopt, *bad};
-    DraftMessage draft;
-    draft.content.assign(payload);
-    return Parsed<DraftMessage>{std::move(draft), {}};
+    return draft_from_fields(MessageFields{payload, std::nullopt, std::nullopt}, limits, draft);
   }
   if (auto flat = scan_flat_message(payload)) {
-    if (!utf8_length(payload)) return fail<DraftMessage>("invalid_utf8", "payload is not valid UTF-8");
-    return draft_from_fields(*flat, limits);
+    if (!utf8_length(payload)) return error("invalid_utf8", "payload is not valid UTF-8");
+    return draft_from_fields(*flat, limits, draft);
   }
 
   auto parsed = parse_json_object(payload, limits);
-  if (!parsed) return Parsed<DraftMessage>{std::nullopt, parsed.error};
+  if (!parsed) return parsed.error;
   const auto& doc = *parsed.value;
 
   MessageFields fields;
   if (const auto client_id = doc.find("client_id"); client_id != doc.end() && !client_id->is_null()) {
-    if (!client_id->is_string()) return fail<DraftMessage>("bad_client_id", "\"client_id\" must be a string");
+    if (!client_id->is_string()) return error("bad_client_id", "\"client_id\" must be a string");
     fields.client_id = client_id->get_ref<const std::string&>();
   }
   if (const auto content = doc.find("content"); content != doc.end() && content->is_string())
     fields.content = content->get_ref<const std::string&>();
   if (const auto type = doc.find("type"); type != doc.end())
     fields.type = type->is_string() ? std::string_view(type->get_ref<const std::string&>()) : std::string_view();
-  auto draft = draft_from_fields(fields, limits);
-  if (!draft) return draft;
+  if (auto refused = draft_from_fields(fields, limits, draft)) return refused;
 
   if (const auto metadata = doc.find("metadata"); metadata != doc.end() && !metadata->is_null()) {
     const auto refuse = [&](std::string code, std::string reason) {
-      return Parsed<DraftMessage>{std::nullopt, {std::move(code), std::move(reason), draft.value->client_id}};
+      return ValidationError{std::move(code), std::move(reason), draft.client_id};
     };
     if (!metadata->is_object()) return refuse("bad_metadata", "\"metadata\" must be a JSON object");
     if (holds_nul(*metadata)) return refuse("bad_metadata", "\"metadata\" must not contain NUL (\\u0000)");
-    draft.value->metadata_json = metadata->dump();
-    if (draft.value->metadata_json.size() > limits.max_metadata_bytes)
-      return refuse("metadata_too_large", "\"metadata\" has " + std::to_string(draft.value->metadata_json.size()) +
+    draft.metadata_json = metadata->dump();
+    if (draft.metadata_json.size() > limits.max_metadata_bytes)
+      return refuse("metadata_too_large", "\"metadata\" has " + std::to_string(draft.metadata_json.size()) +
                                               " bytes; the limit is " + std::to_string(limits.max_metadata_bytes));
   }
-  return draft;
+  return std::nullopt;
 }
 
 std::string to_json(const StoredMessage& m) {
+  std::string out;
+  append_json(out, m);
+  return out;
+}
+
+void append_json(std::string& out, const StoredMessage& m) {
   // id, conversation_id, room, sender, type and created_at are made of [0-9a-z.:_TZ-] by
   // construction (uuids, usernames, RFC 3339): only content and client_id can need escaping.
-  const auto plain = [](std::string& out, const char* key, std::string_view value) {
-    out.append(key).push_back('"');
-    out.append(value).push_back('"');
+  // Written through a pointer into room for the worst case: appends were a tenth of the
+  // broker thread's work per message.
+  static constexpr std::string_view kKeys = R"({"id":"","conversation_id":"","room":"","sender":"","content":,"type":"","metadata":,"client_id":,"created_at":""})";
+  const DraftMessage& d = m.draft;
+  const size_t start = out.size();
+  out.resize(start + kKeys.size() + m.id.size() + m.conversation_id.size() + m.room.size() + m.sender.size() +
+             max_json_string_size(d.content.size()) + d.type.size() + d.metadata_json.size() +
+             max_json_string_size(d.client_id.size()) + 4 /* null */ + m.created_at.size());
+  const auto plain = [](char* p, std::string_view key, std::string_view value) {
+    p = write_raw(p, key);
+    *p++ = '"';
+    p = write_raw(p, value);
+    *p++ = '"';
+    return p;
   };
-  std::string out;
-  out.reserve(220 + m.room.size() + m.sender.size() + m.draft.content.size() + m.draft.metadata_json.size() +
-              m.draft.client_id.size());
-  plain(out, "{\"id\":", m.id);
-  plain(out, ",\"conversation_id\":", m.conversation_id);
-  plain(out, ",\"room\":", m.room);
-  plain(out, ",\"sender\":", m.sender);
-  out.append(",\"content\":");
-  append_json_string(out, m.draft.content);
-  plain(out, ",\"type\":", m.draft.type);
-  out.append(",\"metadata\":").append(m.draft.metadata_json);
-  out.append(",\"client_id\":");
-  if (m.draft.client_id.empty()) out.append("null");
-  else append_json_string(out, m.draft.client_id);
-  plain(out, ",\"created_at\":", m.created_at);
-  out.push_back('}');
-  return out;
+  char* p = out.data() + start;
+  p = plain(p, "{\"id\":", m.id);
+  p = plain(p, ",\"conversation_id\":", m.conversation_id);
+  p = plain(p, ",\"room\":", m.room);
+  p = plain(p, ",\"sender\":", m.sender);
+  p = write_json_string(write_raw(p, ",\"content\":"), d.content);
+  p = plain(p, ",\"type\":", d.type);
+  p = write_raw(write_raw(p, ",\"metadata\":"), d.metadata_json);
+  p = write_raw(p, ",\"client_id\":");
+  p = d.client_id.empty() ? write_raw(p, "null") : write_json_string(p, d.client_id);
+  p = plain(p, ",\"created_at\":", m.created_at);
+  *p++ = '}';
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 }  // namespace mqchat

@@ -46,6 +46,10 @@ struct Parsed {
 // The payload is either a JSON object {"content", "type"?, "metadata"?, "client_id"?} (when its
 // first non-blank byte is '{') or plain UTF-8 text, which becomes a text message.
 Parsed<DraftMessage> parse_message_payload(std::string_view payload, const MessageLimits& limits);
+// The same into `out`, reusing its strings' capacity, so the broker thread's per-message path
+// allocates nothing once warm. The refusal, if any; `out` is then unspecified.
+std::optional<ValidationError> parse_message_payload(std::string_view payload, const MessageLimits& limits,
+                                                     DraftMessage& out);
 
 // The content rules shared by new messages and edits: UTF-8, not blank, 1..max characters.
 std::optional<ValidationError> validate_content(std::string_view content, const MessageLimits& limits);
@@ -67,5 +71,6 @@ struct StoredMessage {
 // {"id","conversation_id","room","sender","content","type","metadata","client_id","created_at"}
 // client_id is null when the client gave none.
 std::string to_json(const StoredMessage& m);
+void append_json(std::string& out, const StoredMessage& m);
 
 }  // namespace mqchat

@@ -1,9 +1,18 @@
 #include "common/room.h"
 
+#include <array>
+
 namespace mqchat {
 
 namespace {
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+constexpr bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+// [a-z0-9.-] as a table: every ACL check validates two usernames.
+constexpr std::array<bool, 256> kUsernameChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = is_lower_alnum(static_cast<char>(c)) || c == '.' || c == '-';
+  return t;
+}();
 
 constexpr std::string_view kChannels[] = {"messages", "typing", "history", "read",
                                           "edit",     "delete", "events"};
@@ -12,7 +21,7 @@ constexpr std::string_view kChannels[] = {"messages", "typing", "history", "read
 bool is_valid_username(std::string_view name) {
   if (name.empty() || name.size() > 32 || !is_lower_alnum(name[0])) return false;
   for (char c : name) {
-    if (!is_lower_alnum(c) && c != '.' && c != '-') return false;
+    if (!kUsernameChar[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "common/swar.h"
+
 namespace mqchat {
 
 std::optional<size_t> utf8_length(std::string_view s) {
@@ -9,6 +11,13 @@ std::optional<size_t> utf8_length(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
+    if (end - p >= 8) {
+      const auto* q = reinterpret_cast<const unsigned char*>(
+          swar::skip_plain(reinterpret_cast<const char*>(p), reinterpret_cast<const char*>(end), swar::leading_ascii));
+      count += static_cast<size_t>(q - p);
+      p = q;
+      if (p == end) break;
+    }
     const unsigned char c = *p;
     if (c < 0x80) {
       if (c == 0) return std::nullopt;  // NUL cannot be stored in a Postgres text

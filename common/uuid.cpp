@@ -25,14 +25,17 @@ void random_bytes(uint8_t* out, int n) {
 }
 }  // namespace
 
-std::string to_string(const Uuid& id) {
-  std::string s;
-  s.reserve(36);
+void format_uuid(const Uuid& id, char* out) {
   for (size_t i = 0; i < id.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
-    s.push_back(kHex[id[i] >> 4]);
-    s.push_back(kHex[id[i] & 0xF]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) *out++ = '-';
+    *out++ = kHex[id[i] >> 4];
+    *out++ = kHex[id[i] & 0xF];
   }
+}
+
+std::string to_string(const Uuid& id) {
+  std::string s(kUuidTextSize, '0');
+  format_uuid(id, s.data());
   return s;
 }
 

@@ -10,6 +10,9 @@ namespace mqchat {
 
 using Uuid = std::array<uint8_t, 16>;
 
+constexpr size_t kUuidTextSize = 36;
+// Writes the 36 characters of 8-4-4-4-12 lowercase hex at `out` (no terminator).
+void format_uuid(const Uuid& id, char* out);
 std::string to_string(const Uuid& id);
 std::optional<Uuid> parse_uuid(std::string_view text);
 

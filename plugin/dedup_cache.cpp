@@ -2,39 +2,44 @@
 
 namespace mqchat {
 
-std::string DedupCache::key_of(std::string_view a, std::string_view b, std::string_view c) {
-  std::string key;
-  key.reserve(a.size() + b.size() + c.size() + 2);
-  key.append(a).push_back('\0');
-  key.append(b).push_back('\0');
-  key.append(c);
-  return key;
+std::string_view DedupCache::compose_key(std::string_view a, std::string_view b, std::string_view c) {
+  key_buffer_.clear();
+  key_buffer_.append(a).push_back('\0');
+  key_buffer_.append(b).push_back('\0');
+  key_buffer_.append(c);
+  return key_buffer_;
 }
 
 void DedupCache::expire(int64_t now_s) {
   while (!entries_.empty() && (entries_.front().at_s + window_ < now_s || entries_.size() > max_entries_)) {
-    index_.erase(entries_.front().key);
+    if (entries_.front().live) index_.erase(entries_.front().key());
     entries_.pop_front();
   }
 }
 
-const std::string* DedupCache::find(std::string_view a, std::string_view b, std::string_view c, int64_t now_s) {
+std::optional<std::string_view> DedupCache::find(std::string_view a, std::string_view b, std::string_view c,
+                                                 int64_t now_s) {
   expire(now_s);
-  const auto it = index_.find(key_of(a, b, c));
-  return it == index_.end() ? nullptr : &it->second->payload;
+  const auto it = index_.find(compose_key(a, b, c));
+  if (it == index_.end()) return std::nullopt;
+  return it->second->payload();
 }
 
-void DedupCache::remember(std::string_view a, std::string_view b, std::string_view c, std::string payload,
+void DedupCache::remember(std::string_view a, std::string_view b, std::string_view c, std::string_view payload,
                           int64_t now_s, bool replace) {
   if (window_ == 0) return;
-  std::string key = key_of(a, b, c);
+  const std::string_view key = compose_key(a, b, c);
   if (const auto it = index_.find(key); it != index_.end()) {
     if (!replace) return;
-    entries_.erase(it->second);
+    it->second->live = false;  // leaves with its age; the index no longer points at it
     index_.erase(it);
   }
-  entries_.push_back(Entry{key, std::move(payload), now_s});
-  index_.emplace(std::move(key), std::prev(entries_.end()));
+  Entry& entry = entries_.emplace_back();
+  entry.data.reserve(key.size() + payload.size());
+  entry.data.append(key).append(payload);
+  entry.key_size = key.size();
+  entry.at_s = now_s;
+  index_.emplace(entry.key(), &entry);
   expire(now_s);
 }
 

@@ -57,49 +57,50 @@ PublishDecision MessagePipeline::on_chat_message(std::string_view sender, std::s
     packet_id = std::to_string(origin.header->packet_id);
     print = fingerprint(topic, payload);
     if (origin.header->dup) {
-      if (const std::string* earlier =
+      if (const auto earlier =
               retransmissions_.find(origin.mqtt_client_id, packet_id, print, now_unix_us() / 1000000)) {
         d.action = PublishDecision::Action::Duplicate;
-        d.payload = *earlier;
+        d.payload.assign(*earlier);
         return d;
       }
     }
   }
-  auto parsed = parse_message_payload(payload, limits_);
-  if (!parsed) {
+  // The message is parsed into and stored from members reused for every message: no allocation
+  // here once warm, apart from the payload handed on.
+  StoredMessage& message = message_;
+  if (auto refused = parse_message_payload(payload, limits_, message.draft)) {
     d.action = PublishDecision::Action::Refuse;
-    d.client_id = parsed.error.client_id;
-    d.error = std::move(parsed.error);
+    d.client_id = refused->client_id;
+    d.error = std::move(*refused);
     return d;
   }
-  DraftMessage& draft = *parsed.value;
-  d.client_id = draft.client_id;
+  const std::string& client_id = message.draft.client_id;
+  d.client_id = client_id;
   const int64_t now_us = now_unix_us();
 
-  if (!draft.client_id.empty()) {
-    if (const std::string* earlier = dedup_.find(sender, room, draft.client_id, now_us / 1000000)) {
+  if (!client_id.empty()) {
+    if (const auto earlier = dedup_.find(sender, room, client_id, now_us / 1000000)) {
       d.action = PublishDecision::Action::Duplicate;
-      d.payload = *earlier;
+      d.payload.assign(*earlier);
       return d;
     }
   }
 
-  StoredMessage message;
-  message.id = to_string(ids_.next(static_cast<uint64_t>(now_us / 1000)));
-  message.conversation_id = conversation_id_of(room);
+  message.id.resize(kUuidTextSize);
+  format_uuid(ids_.next(static_cast<uint64_t>(now_us / 1000)), message.id.data());
+  message.conversation_id.assign(conversation_id_of(room));
   message.room.assign(room);
   message.sender.assign(sender);
-  message.draft = std::move(draft);
-  message.created_at = rfc3339_utc(now_us);
-  d.payload = to_json(message);
+  message.created_at.resize(kRfc3339Size);
+  timestamps_.format(now_us, message.created_at.data());
+  append_json(d.payload, message);
 
   if (!spool_.append(d.payload)) {
     d.action = PublishDecision::Action::Fail;
     d.error = {"unavailable", "the message could not be stored; retry later", {}};
     return d;
   }
-  if (!message.draft.client_id.empty())
-    dedup_.remember(sender, room, message.draft.client_id, d.payload, now_us / 1000000);
+  if (!client_id.empty()) dedup_.remember(sender, room, client_id, d.payload, now_us / 1000000);
   if (tracked) retransmissions_.remember(origin.mqtt_client_id, packet_id, print, d.payload, now_us / 1000000, true);
   d.action = PublishDecision::Action::Replace;
   return d;
@@ -107,10 +108,13 @@ PublishDecision MessagePipeline::on_chat_message(std::string_view sender, std::s
 
 const std::string& MessagePipeline::conversation_id_of(std::string_view room) {
   constexpr size_t kMaxRemembered = 100000;  // rooms are cheap to recompute; memory is bounded
-  std::string key(room);
-  if (const auto found = conversation_ids_.find(key); found != conversation_ids_.end()) return found->second;
-  if (conversation_ids_.size() >= kMaxRemembered) conversation_ids_.clear();
-  return conversation_ids_.emplace(std::move(key), to_string(conversation_id(room))).first->second;
+  if (const auto found = conversation_ids_.find(room); found != conversation_ids_.end()) return found->second;
+  if (conversation_ids_.size() >= kMaxRemembered) {
+    conversation_ids_.clear();
+    room_names_.clear();
+  }
+  const std::string& key = room_names_.emplace_back(room);
+  return conversation_ids_.emplace(key, to_string(conversation_id(room))).first->second;
 }
 
 PublishDecision MessagePipeline::on_request(std::string_view requester, std::string_view payload) {

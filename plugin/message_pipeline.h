@@ -3,11 +3,13 @@
 // broker acknowledges it: chat messages are validated, given an id, a sender and a time, written
 // to the spool and delivered in their stored form; requests to the bridge are stamped with the
 // requester's name; everything else passes as it is.
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "common/clock.h"
 #include "common/message.h"
 #include "common/uuid.h"
 #include "plugin/access_policy.h"
@@ -61,7 +63,11 @@ class MessagePipeline {
   // one copy); a new message reusing the packet id replaces the entry.
   DedupCache retransmissions_{600, 100000};
   Uuidv7Generator ids_;
-  std::unordered_map<std::string, std::string> conversation_ids_;  // broker thread only
+  Rfc3339Formatter timestamps_;
+  StoredMessage message_;  // the message being accepted; its strings keep their capacity
+  // Conversation ids by room name (keys view room_names_, whose elements never move).
+  std::deque<std::string> room_names_;
+  std::unordered_map<std::string_view, std::string> conversation_ids_;
 };
 
 }  // namespace mqchat

@@ -1,5 +1,7 @@
 #include "plugin/spool.h"
 
+#include "common/crc32c.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -12,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 
 namespace mqchat {
@@ -21,10 +24,9 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr uint32_t kMaxRecordBytes = 64u << 20;  // anything bigger is damage, not data
-
-uint32_t checksum(const void* data, size_t n) {
-  return static_cast<uint32_t>(crc32(0L, static_cast<const Bytef*>(data), static_cast<uInt>(n)));
-}
+// A record's first word is its length; this bit set says its checksum is CRC-32C. Records
+// without it (spools written before CRC-32C) carry zlib's CRC-32 and are still read.
+constexpr uint32_t kCrc32cFlag = 1u << 31;
 
 void put_u32(char* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<char>(v >> (8 * i));
@@ -34,6 +36,20 @@ uint32_t get_u32(const char* in) {
   uint32_t v = 0;
   for (int i = 0; i < 4; ++i) v |= uint32_t{static_cast<unsigned char>(in[i])} << (8 * i);
   return v;
+}
+
+// The length of the record whose header is at `header`, or nullopt if it cannot be one.
+std::optional<uint32_t> record_length(const char* header) {
+  const uint32_t len = get_u32(header) & ~kCrc32cFlag;
+  if (len > kMaxRecordBytes) return std::nullopt;
+  return len;
+}
+
+bool record_intact(const char* header, const char* body, uint32_t len) {
+  const uint32_t sum = (get_u32(header) & kCrc32cFlag)
+                           ? crc32c(body, len)
+                           : static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(body), len));
+  return sum == get_u32(header + 4);
 }
 
 std::runtime_error io_error(const std::string& what, const std::string& path) {
@@ -54,10 +70,10 @@ uint64_t valid_prefix(const std::string& path) {
   std::vector<char> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   uint64_t off = 0;
   while (off + kRecordHeaderBytes <= data.size()) {
-    const uint32_t len = get_u32(&data[off]);
-    if (len > kMaxRecordBytes || off + kRecordHeaderBytes + len > data.size()) break;
-    if (checksum(&data[off + kRecordHeaderBytes], len) != get_u32(&data[off + 4])) break;
-    off += kRecordHeaderBytes + len;
+    const auto len = record_length(&data[off]);
+    if (!len || off + kRecordHeaderBytes + *len > data.size()) break;
+    if (!record_intact(&data[off], &data[off + kRecordHeaderBytes], *len)) break;
+    off += kRecordHeaderBytes + *len;
   }
   return off;
 }
@@ -147,9 +163,10 @@ bool SpoolWriter::append(std::string_view record) {
       return false;  // keep writing to the current segment is not possible either: refuse
     }
   }
+  if (record.size() > kMaxRecordBytes) return false;
   char header[kRecordHeaderBytes];
-  put_u32(header, static_cast<uint32_t>(record.size()));
-  put_u32(header + 4, checksum(record.data(), record.size()));
+  put_u32(header, static_cast<uint32_t>(record.size()) | kCrc32cFlag);
+  put_u32(header + 4, crc32c(record.data(), record.size()));
   iovec parts[2] = {{header, sizeof header}, {const_cast<char*>(record.data()), record.size()}};
   const size_t total = sizeof header + record.size();
   const ssize_t n = ::writev(fd_, parts, 2);
@@ -210,11 +227,12 @@ void SpoolReader::read(SpoolPosition& pos, SpoolPosition limit, size_t max_recor
       size_t off = 0;
       bool grow = false;
       while (taken < max_records && off + kRecordHeaderBytes <= static_cast<size_t>(got)) {
-        const uint32_t len = get_u32(&buffer_[off]);
-        if (len > kMaxRecordBytes) {
+        const auto header_len = record_length(&buffer_[off]);
+        if (!header_len) {
           damaged = true;
           break;
         }
+        const uint32_t len = *header_len;
         if (off + kRecordHeaderBytes + len > static_cast<size_t>(got)) {
           if (pos.offset + off + kRecordHeaderBytes + len > end) damaged = pos.segment < limit.segment;
           else if (off == 0) grow = true;  // a record bigger than the chunk: read it whole next
@@ -222,7 +240,7 @@ void SpoolReader::read(SpoolPosition& pos, SpoolPosition limit, size_t max_recor
           break;
         }
         const char* body = &buffer_[off + kRecordHeaderBytes];
-        if (checksum(body, len) != get_u32(&buffer_[off + 4])) {
+        if (!record_intact(&buffer_[off], body, len)) {
           damaged = true;
           break;
         }

@@ -180,3 +180,43 @@ TEST(Message, EverythingAcceptedIsStorable) {
     EXPECT_FALSE(holds_nul_anywhere(stored)) << payload;
   }
 }
+
+// Quotes, backslashes and control characters are found at any position around the eight-byte
+// steps of the scans, in what is read and in what is written.
+TEST(Message, EscapesAreFoundAtEveryPosition) {
+  for (size_t at = 0; at < 24; ++at) {
+    const std::string before(at, 'x');
+    for (const std::string& special : {std::string("\""), std::string("\\"), std::string("\n"), std::string("\x01"),
+                                       std::string("\x1f")}) {
+      const std::string content = before + special + "tail-tail-tail";
+      StoredMessage m;
+      m.id = "i";
+      m.draft.content = content;
+      const auto stored = nlohmann::json::parse(to_json(m));
+      EXPECT_EQ(stored["content"], content) << at;
+      const auto payload = nlohmann::json{{"content", content}, {"client_id", "c" + before}}.dump();
+      const auto parsed = parse_message_payload(payload, MessageLimits{});
+      ASSERT_TRUE(parsed) << payload;
+      EXPECT_EQ(parsed.value->content, content);
+      EXPECT_EQ(parsed.value->client_id, "c" + before);
+    }
+  }
+}
+
+TEST(Message, ParsingIntoAReusedDraftLeavesNothingOfTheLastMessage) {
+  DraftMessage draft;
+  ASSERT_FALSE(parse_message_payload(R"({"content":"one","type":"image","client_id":"c1","metadata":{"a":1}})",
+                                     MessageLimits{}, draft));
+  EXPECT_EQ(draft.type, "image");
+  ASSERT_FALSE(parse_message_payload(R"({"content":"two"})", MessageLimits{}, draft));
+  EXPECT_EQ(draft.content, "two");
+  EXPECT_EQ(draft.type, "text");
+  EXPECT_EQ(draft.metadata_json, "{}");
+  EXPECT_EQ(draft.client_id, "");
+  ASSERT_FALSE(parse_message_payload("plain three", MessageLimits{}, draft));
+  EXPECT_EQ(draft.content, "plain three");
+  const auto refused = parse_message_payload(R"({"content":" ","client_id":"c9"})", MessageLimits{}, draft);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, "blank");
+  EXPECT_EQ(refused->client_id, "c9");
+}

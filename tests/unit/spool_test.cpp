@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -95,4 +96,49 @@ TEST(Spool, ReaderSkipsToTheNextSegmentWhenItsOwnIsGone) {
   ASSERT_TRUE(w.append("live"));
   SpoolPosition pos{0, 0};  // a checkpoint older than every segment there is
   EXPECT_EQ(read_all(tmp.path, pos, w.end()), std::vector<std::string>{"live"});
+}
+
+// Spools written before records carried CRC-32C (zlib CRC-32, no flag in the length word) are
+// still read after an upgrade, and new records follow them in the same segment.
+TEST(Spool, RecordsWithTheOlderChecksumAreStillRead) {
+  TempDir tmp;
+  const std::string old_record = R"({"id":"written by an older plugin"})";
+  {
+    std::ofstream out(segment_path(tmp.path, 1), std::ios::binary);
+    const auto put = [&](uint32_t v) {
+      for (int i = 0; i < 4; ++i) out.put(static_cast<char>(v >> (8 * i)));
+    };
+    put(static_cast<uint32_t>(old_record.size()));
+    put(static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(old_record.data()), old_record.size())));
+    out << old_record;
+  }
+  SpoolWriter w(tmp.path, FsyncPolicy::Never, 10, 1 << 20);
+  w.open();
+  ASSERT_TRUE(w.append("new"));
+  SpoolPosition pos{1, 0};
+  const auto got = read_all(tmp.path, pos, w.end());
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.front(), old_record);
+  EXPECT_EQ(got.back(), "new");
+}
+
+TEST(Spool, AFlippedByteInARecordIsDamageWhicheverChecksumItCarries) {
+  TempDir tmp;
+  SpoolWriter w(tmp.path, FsyncPolicy::Never, 10, 1 << 20);
+  w.open();
+  ASSERT_TRUE(w.append("first record"));
+  ASSERT_TRUE(w.append("second record"));
+  const auto end = w.end();
+  {
+    std::fstream f(segment_path(tmp.path, end.segment), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(kRecordHeaderBytes + 2);
+    f.put('X');
+  }
+  SpoolReader reader(tmp.path);
+  SpoolPosition pos{end.segment, 0};
+  std::vector<std::string> out;
+  bool corrupt = false;
+  reader.read(pos, end, 100, out, &corrupt);
+  EXPECT_TRUE(corrupt);
+  EXPECT_TRUE(out.empty());
 }

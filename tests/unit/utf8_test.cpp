@@ -26,3 +26,17 @@ TEST(Utf8, BlankDetection) {
   EXPECT_TRUE(has_visible_char("  x "));
   EXPECT_TRUE(has_visible_char("日"));
 }
+
+// The scans take eight bytes at a time: whatever lies at any position in or after a run of
+// ASCII must be found as it is byte by byte.
+TEST(Utf8, EveryPositionIsCheckedAroundTheEightByteSteps) {
+  for (size_t at = 0; at < 24; ++at) {
+    const std::string ascii(at, 'a');
+    EXPECT_EQ(utf8_length(ascii + "bcdefghijklmnop"), at + 15) << at;
+    EXPECT_FALSE(utf8_length(ascii + std::string(1, '\0') + "0123456789")) << "NUL at " << at;
+    EXPECT_FALSE(utf8_length(ascii + "\xC3" + "0123456789")) << "cut sequence at " << at;
+    EXPECT_FALSE(utf8_length(ascii + "\xED\xA0\x80" + "0123456789")) << "surrogate at " << at;
+    EXPECT_EQ(utf8_length(ascii + "\xC3\xA9" + "0123456789"), at + 11) << "é at " << at;
+    EXPECT_EQ(utf8_length(ascii + "\xF0\x9F\x98\x80" + "01234567"), at + 9) << "emoji at " << at;
+  }
+}
