@@ -108,15 +108,23 @@ struct MessageFields {
 };
 
 // The rules for client_id, content and type, in the order their refusals are reported.
+// `checked_utf8`: the fields are views into a payload already found to be UTF-8 without NUL, so
+// only characters need counting, and only when the byte count could exceed a limit.
 std::optional<ValidationError> draft_from_fields(const MessageFields& f, const MessageLimits& limits,
-                                                 DraftMessage& draft) {
+                                                 DraftMessage& draft, bool checked_utf8 = false) {
+  const auto chars_within = [checked_utf8](std::string_view s, size_t most) -> std::optional<bool> {
+    if (checked_utf8 && s.size() <= most) return true;  // n bytes are never more than n characters
+    const auto chars = utf8_length(s);
+    if (!chars) return std::nullopt;
+    return *chars <= most;
+  };
   draft.client_id.clear();
   draft.type.assign("text");
   draft.metadata_json.assign("{}");
   if (f.client_id) {
     draft.client_id.assign(*f.client_id);
-    const auto chars = utf8_length(draft.client_id);
-    if (!chars || *chars == 0 || *chars > limits.max_client_id_chars)
+    const auto within = chars_within(*f.client_id, limits.max_client_id_chars);
+    if (!within || !*within || f.client_id->empty())
       return error("bad_client_id",
                    "\"client_id\" must have 1.." + std::to_string(limits.max_client_id_chars) + " characters");
   }
@@ -125,7 +133,10 @@ std::optional<ValidationError> draft_from_fields(const MessageFields& f, const M
     return ValidationError{std::move(code), std::move(reason), draft.client_id};
   };
   if (!f.content) return refuse("bad_content", "\"content\" must be a string");
-  if (auto bad = validate_content(*f.content, limits)) return refuse(bad->code, bad->reason);
+  const bool quick = checked_utf8 && f.content->size() <= limits.max_content_chars && !f.content->empty() &&
+                     has_visible_char(*f.content);
+  if (!quick)
+    if (auto bad = validate_content(*f.content, limits)) return refuse(bad->code, bad->reason);
   draft.content.assign(*f.content);
   if (f.type) {
     if (!is_message_type(*f.type)) return refuse("bad_type", "\"type\" must be one of text, image, file");
@@ -205,7 +216,7 @@ std::optional<ValidationError> parse_message_payload(std::string_view payload, c
   }
   if (auto flat = scan_flat_message(payload)) {
     if (!utf8_length(payload)) return error("invalid_utf8", "payload is not valid UTF-8");
-    return draft_from_fields(*flat, limits, draft);
+    return draft_from_fields(*flat, limits, draft, /*checked_utf8=*/true);
   }
 
   auto parsed = parse_json_object(payload, limits);

@@ -3,7 +3,9 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <array>
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 
 namespace mqchat {
@@ -26,10 +28,20 @@ void random_bytes(uint8_t* out, int n) {
 }  // namespace
 
 void format_uuid(const Uuid& id, char* out) {
+  // Two hex digits per byte from one table; the dashes after bytes 4, 6, 8 and 10.
+  static constexpr std::array<char[2], 256> kPairs = [] {
+    std::array<char[2], 256> t{};
+    for (int b = 0; b < 256; ++b) {
+      t[b][0] = kHex[b >> 4];
+      t[b][1] = kHex[b & 0xF];
+    }
+    return t;
+  }();
+  static constexpr uint16_t kDashAfter = (1u << 3) | (1u << 5) | (1u << 7) | (1u << 9);
   for (size_t i = 0; i < id.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) *out++ = '-';
-    *out++ = kHex[id[i] >> 4];
-    *out++ = kHex[id[i] & 0xF];
+    std::memcpy(out, kPairs[id[i]], 2);
+    out += 2;
+    if (kDashAfter >> i & 1) *out++ = '-';
   }
 }
 

@@ -1,12 +1,18 @@
 #include "plugin/dedup_cache.h"
 
+#include <cstring>
+
 namespace mqchat {
 
 std::string_view DedupCache::compose_key(std::string_view a, std::string_view b, std::string_view c) {
-  key_buffer_.clear();
-  key_buffer_.append(a).push_back('\0');
-  key_buffer_.append(b).push_back('\0');
-  key_buffer_.append(c);
+  key_buffer_.resize(a.size() + b.size() + c.size() + 2);
+  char* p = key_buffer_.data();
+  std::memcpy(p, a.data(), a.size());
+  p[a.size()] = '\0';
+  p += a.size() + 1;
+  std::memcpy(p, b.data(), b.size());
+  p[b.size()] = '\0';
+  std::memcpy(p + b.size() + 1, c.data(), c.size());
   return key_buffer_;
 }
 

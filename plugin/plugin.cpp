@@ -218,8 +218,11 @@ int on_acl_check(int, void* event_data, void* userdata) {
   const bool write = ev->access == kAccessWrite;
   if (write && p.connections.is_departing(ev->client))
     return MOSQ_ERR_ACL_DENIED;  // a will: it would bypass validation and the spool
-  const auto users = p.directory.snapshot();
-  const auto exists = [&users](std::string_view name) { return users->count(std::string(name)) > 0; };
+  std::shared_ptr<const UserMap> users;  // taken when a rule asks (reads of a chat topic do not)
+  const auto exists = [&users, &p](std::string_view name) {
+    if (!users) users = p.directory.snapshot();
+    return users->count(std::string(name)) > 0;
+  };
   if (!is_allowed(who, ev->topic, ev->access, exists)) {
     if (write) publish_error(p, username, ev->topic, explain_write_refusal(who, ev->topic, exists));
     return MOSQ_ERR_ACL_DENIED;
