@@ -112,3 +112,18 @@ TEST(AccessPolicy, EveryWriteRefusalIsExplained) {
   EXPECT_EQ(code("alice", "$SYS/x"), "forbidden");
   EXPECT_EQ(code("alice", "chat/a_b_c/messages"), "bad_room");
 }
+
+// Deliveries are decided without validating the names again (they were when published): whatever
+// the topic, only one of the two names in it reads it, and only on the channels that are read.
+TEST(AccessPolicy, ADeliveryGoesOnlyToAParticipantWhateverTheTopic) {
+  for (const char* topic : {"chat/alice_bob/messages", "chat/alicex_bob/messages", "chat/xalice_bob/messages",
+                            "chat/alice/messages", "chat/_alice/messages", "chat/bob_alice_/messages",
+                            "chat/alice_bob/messages/x", "chat/alice_bob", "chat/alice_bob/", "chat//messages",
+                            "chat/alice_bob/history", "chat/alice_bob/edit"}) {
+    const bool expected = std::string_view(topic) == "chat/alice_bob/messages";
+    EXPECT_EQ(allowed("alice", topic, kAccessRead), expected) << topic;
+  }
+  EXPECT_TRUE(allowed("bob", "chat/alice_bob/typing", kAccessRead));
+  EXPECT_FALSE(allowed("bo", "chat/alice_bob/typing", kAccessRead));
+  EXPECT_FALSE(allowed("alice_bob", "chat/alice_bob/typing", kAccessRead));
+}
