@@ -1,0 +1,15 @@
+# shellcheck shell=bash
+# The bridge daemon.
+# Sourced by ./mqchat (after common.sh); not run on its own.
+
+BRIDGE_BIN=$BUILD/bridge/mqchat-bridge
+
+bridge_start() {
+  [ -x "$BRIDGE_BIN" ] || return 0
+  pid_alive "$RUN/bridge.pid" && return 0
+  sanitizer_env bridge
+  env "${SAN_ENV[@]}" nohup "$BRIDGE_BIN" --mqtt-host 127.0.0.1 --mqtt-port "$BROKER_MQTT_PORT" --password-file "$RUN/bridge.password" \
+    --dsn "$(dsn)" >>"$RUN/bridge.log" 2>&1 </dev/null &
+  echo $! >"$RUN/bridge.pid"
+  disown  # tests kill it on purpose: no "Killed" job notice from this shell
+}
