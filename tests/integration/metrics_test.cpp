@@ -83,7 +83,12 @@ const char* kReasons[] = {"blank", "too_long", "invalid_utf8", "bad_json", "read
 class Metrics : public PairTest {
  protected:
   static void SetUpTestSuite() {
-    if (Stack::available()) Stack::svc("restart", "broker", "metrics.sys_interval_s=1");
+    if (!Stack::available()) return;
+    Stack::svc("restart", "broker", "metrics.sys_interval_s=1");
+    // The bridge reconnects with a backoff of a few seconds; a request published before it is
+    // back may never reach it. Its connection is the only one at this point (the suite runs alone).
+    wait_until([] { return scrape(env_port("MQCHAT_METRICS_PORT")); },
+               [](const Values& v) { return at(v, "mqchat_connections_all") >= 1; });
   }
   static void TearDownTestSuite() {
     if (Stack::available()) Stack::svc("restart", "broker");  // back to the stack's own settings
