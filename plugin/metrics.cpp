@@ -94,14 +94,17 @@ void PluginMetrics::refused(bool connection, std::string_view code) noexcept {
   else refused_[index_of(kRefusalCodes, code)]->inc();
 }
 
+// Once per delivery on the broker thread: prefix and suffix compares only (the memcmps of
+// constant length compile to a few integer compares).
 void PluginMetrics::delivered(const char* topic) noexcept {
   size_t kind = 4;
-  if (std::strncmp(topic, "chat/", 5) == 0) {
-    const char* last = std::strrchr(topic, '/');
-    if (std::strcmp(last, "/messages") == 0) kind = 0;
-    else if (std::strcmp(last, "/typing") == 0) kind = 1;
-    else if (std::strcmp(last, "/events") == 0) kind = 2;
-  } else if (std::strncmp(topic, "users/", 6) == 0) {
+  if (topic[0] == 'c' && topic[1] == 'h' && topic[2] == 'a' && topic[3] == 't' && topic[4] == '/') {
+    const size_t n = std::strlen(topic);
+    const auto ends_with = [topic, n](const char* suffix, size_t k) {
+      return n > k && std::memcmp(topic + n - k, suffix, k) == 0;
+    };
+    kind = ends_with("/messages", 9) ? 0 : ends_with("/typing", 7) ? 1 : ends_with("/events", 7) ? 2 : 4;
+  } else if (topic[0] == 'u' && std::strncmp(topic, "users/", 6) == 0) {
     kind = 3;
   }
   delivered_[kind]->inc();

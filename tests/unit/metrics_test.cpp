@@ -157,20 +157,18 @@ TEST(SysPublisher, PublishesEverythingFirstThenOnlyWhatChangedEachInterval) {
   Counter& a = r.counter("t_a_total", "", "a");
   r.counter("t_b_total", "", "b");
   SysPublisher sys(r, 10);
-  std::map<std::string, std::string> got;
-  const auto record = [&got](const std::string& t, const std::string& v) { got[t] = v; };
-  EXPECT_EQ(sys.tick(1000000, record), 2u);
-  EXPECT_EQ(got["$SYS/broker/mqchat/a"], "0");
-  EXPECT_EQ(got["$SYS/broker/mqchat/b"], "0");
+  ASSERT_TRUE(sys.due(1000));
+  EXPECT_EQ(as_map(sys.round(1000)),
+            (std::map<std::string, std::string>{{"$SYS/broker/mqchat/a", "0"}, {"$SYS/broker/mqchat/b", "0"}}));
   a.inc(5);
-  got.clear();
-  EXPECT_EQ(sys.tick(5000000, record), 0u);  // not due yet
-  EXPECT_EQ(sys.tick(11000000, record), 1u);
-  EXPECT_EQ(got, (std::map<std::string, std::string>{{"$SYS/broker/mqchat/a", "5"}}));
-  EXPECT_EQ(sys.tick(21000000, record), 0u);  // nothing changed
+  EXPECT_FALSE(sys.due(1005));  // not due yet
+  ASSERT_TRUE(sys.due(1010));
+  EXPECT_EQ(as_map(sys.round(1010)), (std::map<std::string, std::string>{{"$SYS/broker/mqchat/a", "5"}}));
+  ASSERT_TRUE(sys.due(1020));
+  EXPECT_TRUE(sys.round(1020).empty());  // nothing changed
 
   SysPublisher off(r, 0);
-  EXPECT_EQ(off.tick(1000000, record), 0u);
+  EXPECT_FALSE(off.due(1000));
 }
 
 TEST(PluginMetrics, RefusalsDeliveriesAndConnectionsLandInTheirSeries) {
