@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "bridge/log.h"
+#include "bridge/metrics.h"
 
 namespace mqchat::bridge {
 
@@ -18,8 +19,10 @@ pqxx::connection& Database::connection() {
     if (stop_) throw Stopping();
     try {
       conn_ = std::make_unique<pqxx::connection>(dsn_);
+      bridge_metrics.postgres_connects.inc();
       if (attempt > 0) log(name_, ": connected to Postgres again");
     } catch (const pqxx::broken_connection& e) {
+      bridge_metrics.postgres_errors.inc();
       conn_.reset();
       if (attempt % 10 == 0) log(name_, ": cannot connect to Postgres (", e.what(), "), retrying");
       pause(attempt);
@@ -30,6 +33,7 @@ pqxx::connection& Database::connection() {
 
 void Database::lost(const std::string& why, int attempt) {
   log(name_, ": Postgres connection lost (", why, ")");
+  bridge_metrics.postgres_errors.inc();
   conn_.reset();
   if (stop_) throw Stopping();
   pause(attempt);

@@ -5,14 +5,17 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "bridge/log.h"
+#include "bridge/metrics.h"
 #include "bridge/mqtt_link.h"
 #include "bridge/options.h"
 #include "bridge/request_dispatcher.h"
 #include "bridge/summary_publisher.h"
+#include "common/metrics_http.h"
 
 using namespace mqchat::bridge;
 
@@ -38,6 +41,17 @@ int main(int argc, char** argv) {
     }
     stopped_cv.notify_all();
   });
+
+  std::unique_ptr<mqchat::metrics::HttpExporter> exporter;
+  if (options.metrics_port) {
+    try {
+      exporter = std::make_unique<mqchat::metrics::HttpExporter>(bridge_metrics.registry, options.metrics_bind,
+                                                                 options.metrics_port);
+      log("mqchat-bridge: metrics on http://", options.metrics_bind, ":", exporter->port(), "/metrics");
+    } catch (const std::exception& e) {  // metrics are not worth refusing requests for
+      log("mqchat-bridge: no metrics endpoint: ", e.what());
+    }
+  }
 
   MqttLink* link = nullptr;
   RequestDispatcher dispatcher(options, link);

@@ -28,6 +28,10 @@ Options parse_options(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(0, 600000));
   app.add_option("--summary-delay-ms", summary_ms, "coalescing window of conversation summaries")
       ->capture_default_str()->check(CLI::Range(0, 60000));
+  app.add_option("--metrics-bind", o.metrics_bind, "address of the Prometheus metrics endpoint")
+      ->capture_default_str();
+  app.add_option("--metrics-port", o.metrics_port, "port of the Prometheus metrics endpoint (0: none)")
+      ->capture_default_str()->check(CLI::Range(0, 65535));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

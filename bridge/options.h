@@ -22,6 +22,9 @@ struct Options {
   size_t max_queued = 10000;                       // beyond this, new requests are answered "busy"
   std::chrono::milliseconds pending_max{3000};     // an edit/read/delete waits this long for its message
   std::chrono::milliseconds summary_delay{150};    // coalescing window of summary recomputations
+
+  std::string metrics_bind = "127.0.0.1";  // Prometheus text at http://<bind>:<port>/metrics
+  int metrics_port = 9884;                 // 0 = none
 };
 
 // Parses argv; prints help or an error and exits on bad input.

@@ -1,6 +1,7 @@
 #include "bridge/request_dispatcher.h"
 
 #include "bridge/log.h"
+#include "bridge/metrics.h"
 #include "bridge/request_handler.h"
 #include "common/room.h"
 
@@ -20,11 +21,14 @@ void RequestDispatcher::answer_busy(const ParsedRequest& parsed) {
   RequestError busy;
   if (const auto* r = std::get_if<Request>(&parsed)) {
     busy = refuse(*r, "busy", "the bridge is busy; try again shortly");
+    bridge_metrics.request(r->kind, BridgeMetrics::Result::Busy);
   } else {
     busy = std::get<RequestError>(parsed);  // already a refusal: answer that one
+    bridge_metrics.invalid_request();
   }
   if (busy.requester.empty()) return;       // nobody to answer (see work())
   if (refusals_.size() >= kMaxRefusals) {
+    bridge_metrics.dropped.inc();
     if (dropped_++ % 1000 == 0) log("overloaded: dropped a request of ", busy.requester, " (", dropped_.load(), " so far)");
     return;
   }
@@ -42,7 +46,9 @@ void RequestDispatcher::submit(IncomingRequest in) {
     answer_busy(parsed);
     return;
   }
-  queue_.push(room, Item{std::move(parsed), Clock::now() + options_.pending_max});
+  const auto now = Clock::now();
+  queue_.push(room, Item{std::move(parsed), now + options_.pending_max, now});
+  bridge_metrics.queued.set(int64_t(queue_.size()));
   ready_cv_.notify_one();
 }
 
@@ -54,20 +60,31 @@ void RequestDispatcher::publish_reply(const Publication& p, const std::string& r
   link_->publish(p);
 }
 
-void RequestDispatcher::serve(const Request& request, Clock::time_point give_up_at, bool& retry, Database& db) {
+void RequestDispatcher::serve(const Request& request, const Item& item, bool& retry, Database& db) {
   Outcome outcome;
+  auto result = BridgeMetrics::Result::Ok;
   try {
     outcome = db.run([&](pqxx::work& tx) { return handle_request(request, tx); });
   } catch (const Database::Stopping&) {
     outcome.publications = {error_publication(refuse(request, "busy", "the bridge is restarting; try again shortly"))};
+    result = BridgeMetrics::Result::Busy;
   } catch (const std::exception& e) {
     log("request ", request.topic, " failed: ", e.what());
     outcome.publications = {error_publication(refuse(request, "internal", "the request failed; try again"))};
+    result = BridgeMetrics::Result::Failed;
+    bridge_metrics.postgres_errors.inc();
   }
-  retry = outcome.status == Outcome::Status::NotYetStored && Clock::now() < give_up_at && !stop_ &&
+  retry = outcome.status == Outcome::Status::NotYetStored && Clock::now() < item.give_up_at && !stop_ &&
           is_recent_message_id(request.target, options_.pending_max + std::chrono::seconds(2));
   if (retry) return;
   for (const auto& p : outcome.publications) publish_reply(p, request.room, request.requester);
+  const std::string errors = user_topic(request.requester, "errors");
+  if (result == BridgeMetrics::Result::Ok)
+    for (const auto& p : outcome.publications)
+      if (p.topic == errors) result = BridgeMetrics::Result::Refused;
+  bridge_metrics.request(request.kind, result);
+  if (result != BridgeMetrics::Result::Busy)
+    bridge_metrics.served(request.kind, std::chrono::duration<double>(Clock::now() - item.received).count());
   log(kind_name(request.kind), " ", request.room, " by ", request.requester,
       outcome.status == Outcome::Status::Done ? "" : ": not found");
 }
@@ -98,9 +115,10 @@ void RequestDispatcher::work(int index) {
 
     bool retry = false;
     if (const auto* request = std::get_if<Request>(&item.parsed)) {
-      serve(*request, item.give_up_at, retry, db);
+      serve(*request, item, retry, db);
     } else {
       const auto& err = std::get<RequestError>(item.parsed);
+      bridge_metrics.invalid_request();
       log("refused ", err.topic, ": ", err.code, " (", err.reason, ")");
       // Without a stamped requester nobody can be told (answering would trust the payload).
       if (!err.requester.empty()) publish_reply(error_publication(err), "", err.requester);
@@ -109,6 +127,7 @@ void RequestDispatcher::work(int index) {
     lock.lock();
     if (retry) queue_.park(*room, Clock::now() + kRetryEvery);
     else queue_.done(*room);
+    bridge_metrics.queued.set(int64_t(queue_.size()));
     ready_cv_.notify_one();
   }
   ++exited_;
@@ -141,8 +160,10 @@ void RequestDispatcher::stop(std::chrono::milliseconds drain) {
     refusals_.clear();
     while (const auto room = queue_.next(Clock::time_point::max())) {
       const auto& parsed = queue_.head(*room).parsed;
-      if (const auto* r = std::get_if<Request>(&parsed))
+      if (const auto* r = std::get_if<Request>(&parsed)) {
         left.push_back(refuse(*r, "busy", "the bridge is restarting; try again shortly"));
+        bridge_metrics.request(r->kind, BridgeMetrics::Result::Busy);
+      }
       queue_.done(*room);
     }
   }

@@ -45,8 +45,9 @@ class RequestDispatcher {
   struct Item {
     ParsedRequest parsed;  // a refusal is answered by a worker too: never publish on Paho's thread
     Clock::time_point give_up_at;
+    Clock::time_point received;  // for the latency metric
   };
-  void serve(const Request& request, Clock::time_point give_up_at, bool& retry, Database& db);
+  void serve(const Request& request, const Item& item, bool& retry, Database& db);
   void answer_busy(const ParsedRequest& parsed);  // with mu_ held: queue a "busy" refusal
   void publish_reply(const Publication& p, const std::string& room, const std::string& requester);
   void work(int index);

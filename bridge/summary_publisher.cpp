@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "bridge/log.h"
+#include "bridge/metrics.h"
 #include "common/room.h"
 
 namespace mqchat::bridge {
@@ -62,10 +63,12 @@ void SummaryPublisher::run() {
         continue;
       }
       said_standby = false;
+      bridge_metrics.postgres_connects.inc();  // the leader's connection (a standby's probes are not counted)
       log("summaries: leading (summaries and SQL fan-out)");
       lead(conn);
     } catch (const std::exception& e) {
       if (stop_) break;
+      bridge_metrics.postgres_errors.inc();
       log("summaries: ", e.what(), "; reconnecting");
       std::this_thread::sleep_for(500ms);
     }

@@ -30,6 +30,7 @@ const std::set<std::string> kKnownKeys = {
     "directory.refresh_ms",
     "service_accounts.*.password_hash", "service_accounts.*.password_file",
     "jwt.algorithm", "jwt.secret_file", "jwt.public_key_file", "jwt.leeway_seconds",
+    "metrics.bind", "metrics.port", "metrics.sys_interval_s",
 };
 
 std::vector<std::string> split_dots(const std::string& key) {
@@ -267,6 +268,10 @@ Config load_config_text(const std::string& yaml_text, const std::string& base_di
   } else if (!secret_file.empty() || !public_key_file.empty()) {
     throw ConfigError("config: jwt.secret_file / jwt.public_key_file are set but jwt.algorithm is not");
   }
+  c.metrics.bind = get_string(root, "metrics.bind", c.metrics.bind);
+  if (c.metrics.bind.empty()) throw ConfigError("config: metrics.bind must be an address (127.0.0.1 by default)");
+  c.metrics.port = get_uint<uint32_t>(root, "metrics.port", c.metrics.port, 0, 65535);
+  c.metrics.sys_interval_s = get_uint<uint32_t>(root, "metrics.sys_interval_s", c.metrics.sys_interval_s, 0, 86400);
   return c;
 }
 

@@ -56,6 +56,14 @@ struct LoginSettings {
   uint32_t account_failures_per_minute = 30;  // per account from sources that never logged in
 };
 
+// Metrics (docs/OPERATIONS.md): Prometheus text on http://<bind>:<port>/metrics (port 0 = off)
+// and retained $SYS/broker/mqchat/... topics every sys_interval_s (0 = off).
+struct MetricsSettings {
+  std::string bind = "127.0.0.1";
+  uint32_t port = 9883;
+  uint32_t sys_interval_s = 10;  // Mosquitto's own sys_interval default
+};
+
 struct Config {
   std::string database_dsn;
 
@@ -83,6 +91,7 @@ struct Config {
   std::map<std::string, ServiceAccount> service_accounts;  // by login
 
   JwtSettings jwt;
+  MetricsSettings metrics;
 };
 
 using Overrides = std::vector<std::pair<std::string, std::string>>;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "plugin/metrics.h"
+
 namespace mqchat {
 
 namespace {
@@ -47,12 +49,18 @@ LoginGate::Verdict LoginGate::admit(const std::string& account, const std::strin
   if (now_us >= next_sweep_us_) sweep(now_us);
   if (auto it = sources_.find(pair_key(account, source)); it != sources_.end()) {
     refill(it->second, s_.failures_per_minute / 60e6, kSourceBurst, now_us);
-    if (it->second.tokens < 1) return Verdict::SourceThrottled;
+    if (it->second.tokens < 1) {
+      plugin_metrics.login_throttled_source.inc();
+      return Verdict::SourceThrottled;
+    }
   }
   if (!trusted) {
     if (auto it = accounts_.find(account); it != accounts_.end()) {
       refill(it->second, s_.account_failures_per_minute / 60e6, kAccountBurst, now_us);
-      if (it->second.tokens < 1) return Verdict::AccountThrottled;
+      if (it->second.tokens < 1) {
+        plugin_metrics.login_throttled_account.inc();
+        return Verdict::AccountThrottled;
+      }
     }
   }
   return Verdict::Ok;
@@ -63,7 +71,10 @@ bool LoginGate::budget_for_hash(bool trusted, int64_t now_us) {
   refill(general_budget_, general_per_us_, general_cap_, now_us);
   // A full pool always admits one hash, however slow (the debt is then waited out).
   const auto enough = [this](const Bucket& b, double cap) { return b.tokens >= std::min(double(estimate_us_), cap); };
-  return enough(general_budget_, general_cap_) || (trusted && trusted_cap_ > 0 && enough(trusted_budget_, trusted_cap_));
+  const bool ok =
+      enough(general_budget_, general_cap_) || (trusted && trusted_cap_ > 0 && enough(trusted_budget_, trusted_cap_));
+  if (!ok) plugin_metrics.login_busy.inc();
+  return ok;
 }
 
 void LoginGate::charge(bool trusted, int64_t cost_us, int64_t now_us) {

@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/room.h"
+#include "plugin/metrics.h"
 
 namespace mqchat {
 
@@ -100,6 +101,7 @@ PublishDecision MessagePipeline::on_chat_message(std::string_view sender, std::s
     d.error = {"unavailable", "the message could not be stored; retry later", {}};
     return d;
   }
+  plugin_metrics.accepted.inc();
   if (!client_id.empty()) dedup_.remember(sender, room, client_id, d.payload, now_us / 1000000);
   if (tracked) retransmissions_.remember(origin.mqtt_client_id, packet_id, print, d.payload, now_us / 1000000, true);
   d.action = PublishDecision::Action::Replace;

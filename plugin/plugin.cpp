@@ -11,12 +11,14 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/metrics_http.h"
 #include "common/room.h"
 #include "plugin/access_policy.h"
 #include "plugin/authenticator.h"
@@ -26,10 +28,12 @@
 #include "plugin/dedup_cache.h"
 #include "plugin/log_queue.h"
 #include "plugin/message_pipeline.h"
+#include "plugin/metrics.h"
 #include "plugin/rate_limiter.h"
 #include "plugin/shipper.h"
 #include "plugin/spool.h"
 #include "plugin/state_file.h"
+#include "plugin/sys_publisher.h"
 #include "plugin/user_directory.h"
 
 namespace mqchat {
@@ -70,6 +74,8 @@ struct Plugin {
   ConnectionRegistry connections;
   RateLimiter rate;
   RateLimiter reports;  // error reports per user: a refusal cannot be turned into a flood
+  SysPublisher sys{plugin_metrics.registry, config.metrics.sys_interval_s};
+  std::unique_ptr<metrics::HttpExporter> exporter;  // Prometheus text, on its own thread
   bool warned_no_packet_ids = false;
   const size_t smallest_publish_limit =
       std::min({config.limits.max_payload_bytes, config.limits.max_typing_bytes, config.limits.max_request_bytes,
@@ -105,6 +111,7 @@ void publish_presence(const std::string& username, const char* status) {
 // users/<me>/errors: why a publish (or, with an empty topic, a connection) was refused. At most
 // limits.error_reports_per_second per user (after a burst); the rest are dropped.
 void publish_error(Plugin& p, const std::string& username, const std::string& topic, const ValidationError& error) {
+  plugin_metrics.refused(topic.empty(), error.code);  // every refusal comes here, reported or not
   if (!p.reports.allow(username, now_unix_us())) return;
   nlohmann::json report = {{"topic", topic.empty() ? nlohmann::json() : nlohmann::json(topic)},
                            {"client_id", error.client_id.empty() ? nlohmann::json() : nlohmann::json(error.client_id)},
@@ -158,8 +165,10 @@ int on_basic_auth(int, void* event_data, void* userdata) {
   if (!ev->username || !ev->password) return MOSQ_ERR_AUTH;  // no anonymous clients
   const std::string client_id = str(mosquitto_client_id(ev->client));
   std::string why;
-  if (!p.auth.authenticate(ev->username, ev->password, {str(mosquitto_client_address(ev->client)), client_id},
-                           &why)) {
+  const bool authenticated =
+      p.auth.authenticate(ev->username, ev->password, {str(mosquitto_client_address(ev->client)), client_id}, &why);
+  (authenticated ? plugin_metrics.logins_ok : plugin_metrics.logins_refused).inc();
+  if (!authenticated) {
     if (!why.empty()) mosquitto_log_printf(MOSQ_LOG_NOTICE, "mqchat: login of %s refused: %s", ev->username, why.c_str());
     return MOSQ_ERR_AUTH;
   }
@@ -182,7 +191,10 @@ int on_basic_auth(int, void* event_data, void* userdata) {
                    ""});
     return MOSQ_ERR_AUTH;
   }
-  if (service) return MOSQ_ERR_SUCCESS;
+  if (service) {
+    plugin_metrics.connected(ev->client, mosquitto_client_protocol(ev->client));
+    return MOSQ_ERR_SUCCESS;
+  }
   const uint32_t max_connections = p.config.user_limits.max_connections;
   if (max_connections && p.connections.others_of(ev->username, ev->client, client_id) >= int(max_connections)) {
     mosquitto_log_printf(MOSQ_LOG_NOTICE,
@@ -197,12 +209,14 @@ int on_basic_auth(int, void* event_data, void* userdata) {
     return MOSQ_ERR_AUTH;
   }
   if (p.connections.on_authenticated(ev->client, ev->username, client_id)) publish_presence(ev->username, "online");
+  plugin_metrics.connected(ev->client, mosquitto_client_protocol(ev->client));
   return MOSQ_ERR_SUCCESS;
 }
 
 int on_disconnect(int, void* event_data, void* userdata) {
   auto& p = *static_cast<Plugin*>(userdata);
   auto* ev = static_cast<mosquitto_evt_disconnect*>(event_data);
+  plugin_metrics.disconnected(ev->client);
   if (auto offline = p.connections.on_disconnect(ev->client)) publish_presence(*offline, "offline");
   return MOSQ_ERR_SUCCESS;
 }
@@ -238,6 +252,7 @@ int on_acl_check(int, void* event_data, void* userdata) {
       return MOSQ_ERR_ACL_DENIED;
     }
   }
+  if (ev->access == kAccessRead) plugin_metrics.delivered(ev->topic);
   return MOSQ_ERR_SUCCESS;
 }
 
@@ -296,6 +311,7 @@ int on_message(int, void* event_data, void* userdata) {
     case PublishDecision::Action::Duplicate:
       // QoS 2: the same topic and payload let the broker recognise a retransmission of a
       // message it still holds. QoS 0/1: acknowledge, but deliver to nobody (empty payload).
+      plugin_metrics.duplicates.inc();
       return replace_payload(ev, ev->qos == 2 ? d.payload : std::string()) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
     case PublishDecision::Action::Refuse:
       publish_error(p, username, ev->topic, report_of(d));
@@ -311,7 +327,13 @@ int on_message(int, void* event_data, void* userdata) {
 }
 
 int on_tick(int, void*, void* userdata) {
-  drain_log(*static_cast<Plugin*>(userdata));
+  auto& p = *static_cast<Plugin*>(userdata);
+  drain_log(p);
+  // time(): a vDSO read of the current second, the cheapest clock for a check made every tick.
+  if (const int64_t now = std::time(nullptr); p.sys.due(now)) {
+    for (const auto& [topic, value] : p.sys.round(now))
+      mosquitto_broker_publish_copy(nullptr, topic.c_str(), int(value.size()), value.data(), 0, true, nullptr);
+  }
   return MOSQ_ERR_SUCCESS;
 }
 
@@ -355,6 +377,15 @@ MQCHAT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void*
     plugin->spool.open();
     plugin->directory.start();
     plugin->shipper.start();
+    if (const auto& m = plugin->config.metrics; m.port) {
+      try {
+        plugin->exporter = std::make_unique<metrics::HttpExporter>(plugin_metrics.registry, m.bind, int(m.port));
+        mosquitto_log_printf(MOSQ_LOG_NOTICE, "mqchat: metrics on http://%s:%d/metrics", m.bind.c_str(),
+                             plugin->exporter->port());
+      } catch (const std::exception& e) {  // metrics are not worth refusing chat for
+        mosquitto_log_printf(MOSQ_LOG_ERR, "mqchat: no metrics endpoint: %s", e.what());
+      }
+    }
   } catch (const std::exception& e) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "mqchat: cannot start: %s", e.what());
     if (plugin) drain_log(*plugin);

@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "plugin/ingest_row.h"
+#include "plugin/metrics.h"
 
 namespace mqchat {
 
@@ -170,6 +171,7 @@ void Shipper::ship_one_by_one(pqxx::connection_base& conn, const std::vector<std
       pqxx::work tx(conn);
       tx.exec_params("insert into ingest_rejects(record, error) values ($1, $2)", record, e.what());
       tx.commit();
+      plugin_metrics.ship_rejected.inc();
       log_.push(LogLevel::Error, "mqchat: shipper: Postgres refused a spooled message; kept in ingest_rejects: " +
                                      std::string(e.what()));
     }
@@ -191,17 +193,22 @@ void Shipper::run() {
     bool corrupt = false;
     reader.read(next, spool_.end(), batch_max_, records, &corrupt);
     if (corrupt) log_.push(LogLevel::Error, "mqchat: shipper: a damaged spool record was skipped in " + dir);
+    plugin_metrics.oldest_unshipped_ms.set(records.empty() ? 0 : spooled_at_ms(records.front()));
 
     if (!records.empty()) {
       try {
         if (!conn) {
           conn = std::make_unique<pqxx::connection>(dsn_);
+          plugin_metrics.postgres_connect(PluginMetrics::kShipper).inc();
           set_up(*conn);
         }
         ship(*conn, records);
         shipped_.fetch_add(records.size(), std::memory_order_relaxed);
+        plugin_metrics.shipped.inc(records.size());
+        plugin_metrics.batch_size.observe(double(records.size()));
         backoff = std::chrono::milliseconds(100);
       } catch (const std::exception& e) {
+        plugin_metrics.postgres_error(PluginMetrics::kShipper).inc();
         log_.push(LogLevel::Warning, std::string("mqchat: shipper: ") + e.what() + " — retrying in " +
                                          std::to_string(backoff.count()) + " ms; messages stay in the spool");
         conn.reset();

@@ -17,6 +17,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include "plugin/metrics.h"
+
 namespace mqchat {
 
 namespace fs = std::filesystem;
@@ -115,6 +117,10 @@ void SpoolWriter::open() {
     if (good != fs::file_size(last) && ::truncate(last.c_str(), static_cast<off_t>(good)) != 0)
       throw io_error("cannot truncate torn spool tail of", last);
   }
+  uint64_t bytes = 0;
+  for (const uint64_t s : segments) bytes += fs::file_size(segment_path(dir_, s), ec);
+  plugin_metrics.spool_bytes.set(int64_t(bytes));
+  plugin_metrics.spool_segments.set(int64_t(segments.size()));
   // Always start a fresh segment: the old ones are sealed and only read from now on.
   segment_ = segments.empty() ? 1 : segments.back() + 1;
   rotate();
@@ -140,6 +146,7 @@ void SpoolWriter::rotate() {
   const std::string path = segment_path(dir_, fd_ >= 0 ? segment_ + 1 : segment_);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) throw io_error("cannot create spool segment", path);
+  plugin_metrics.spool_segments.add(1);
   if (policy_ != FsyncPolicy::Never) sync_directory(dir_);
   {
     std::lock_guard<std::mutex> lock(fd_mu_);
@@ -174,9 +181,14 @@ bool SpoolWriter::append(std::string_view record) {
     if (n > 0 && ::ftruncate(fd_, static_cast<off_t>(offset_)) != 0) {
       // The torn record fails its CRC and is cut off on the next start.
     }
+    plugin_metrics.spool_write_errors.inc();
     return false;
   }
-  if (policy_ == FsyncPolicy::Always && ::fdatasync(fd_) != 0) return false;
+  plugin_metrics.spool_bytes.add(int64_t(total));
+  if (policy_ == FsyncPolicy::Always && ::fdatasync(fd_) != 0) {
+    plugin_metrics.spool_write_errors.inc();
+    return false;
+  }
   offset_ += total;
   dirty_.store(true, std::memory_order_relaxed);
   publish_end();
@@ -287,7 +299,12 @@ void save_checkpoint(const std::string& dir, SpoolPosition pos, bool sync) {
 void remove_segments_before(const std::string& dir, uint64_t segment) {
   for (uint64_t s : list_segments(dir)) {
     if (s >= segment) break;
-    ::unlink(segment_path(dir, s).c_str());
+    const std::string path = segment_path(dir, s);
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    if (::unlink(path.c_str()) != 0) continue;
+    plugin_metrics.spool_bytes.add(-int64_t(ec ? 0 : size));
+    plugin_metrics.spool_segments.add(-1);
   }
 }
 

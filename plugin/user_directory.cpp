@@ -7,6 +7,8 @@
 #include <pqxx/pqxx>
 #include <sstream>
 
+#include "plugin/metrics.h"
+
 namespace mqchat {
 
 namespace {
@@ -64,8 +66,10 @@ UserDirectory::~UserDirectory() { stop(); }
 void UserDirectory::start() {
   try {
     pqxx::connection conn(dsn_);
+    plugin_metrics.postgres_connect(PluginMetrics::kDirectory).inc();
     load_from_database(conn);
   } catch (const std::exception& e) {
+    plugin_metrics.postgres_error(PluginMetrics::kDirectory).inc();
     if (auto cached = read_cache(cache_file_)) {
       log_.push(LogLevel::Warning, "mqchat: database unavailable at start (" + std::string(e.what()) +
                                        "); using the cached user directory (" + std::to_string(cached->size()) +
@@ -124,6 +128,7 @@ void UserDirectory::run() {
   while (!wait_or_stop(std::chrono::milliseconds(0))) {
     try {
       pqxx::connection conn(dsn_);
+      plugin_metrics.postgres_connect(PluginMetrics::kDirectory).inc();
       bool changed = false;
       ChangeListener listener(conn, changed);
       load_from_database(conn);  // catch up on whatever changed while not listening
@@ -138,6 +143,7 @@ void UserDirectory::run() {
         }
       }
     } catch (const std::exception& e) {
+      plugin_metrics.postgres_error(PluginMetrics::kDirectory).inc();
       log_.push(LogLevel::Warning, std::string("mqchat: user directory: ") + e.what() + "; retrying");
       if (wait_or_stop(backoff)) return;
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));

@@ -9,7 +9,7 @@ bridge_start() {
   pid_alive "$RUN/bridge.pid" && return 0
   sanitizer_env bridge
   env "${SAN_ENV[@]}" nohup "$BRIDGE_BIN" --mqtt-host 127.0.0.1 --mqtt-port "$BROKER_MQTT_PORT" --password-file "$RUN/bridge.password" \
-    --dsn "$(dsn)" >>"$RUN/bridge.log" 2>&1 </dev/null &
+    --dsn "$(dsn)" --metrics-port "$BRIDGE_METRICS_PORT" >>"$RUN/bridge.log" 2>&1 </dev/null &
   echo $! >"$RUN/bridge.pid"
   disown  # tests kill it on purpose: no "Killed" job notice from this shell
 }

@@ -57,6 +57,7 @@ plugin_opt_config $CONFIG
 plugin_opt_database.dsn $(dsn)
 plugin_opt_spool.dir $RUN/spool
 plugin_opt_service_accounts.bridge.password_file $RUN/bridge.password
+plugin_opt_metrics.port $METRICS_PORT
 $(for kv in ${MQCHAT_PLUGIN_OPTS:-}; do echo "plugin_opt_${kv%%=*} ${kv#*=}"; done)
 
 # Loopback only: the public listeners are HAProxy's (.run/haproxy.cfg).

@@ -12,6 +12,9 @@ WSS_PORT=${MQCHAT_WSS_PORT:-9443}
 # these loopback ports, used by HAProxy, the bridge and the benchmarks only.
 BROKER_MQTT_PORT=${MQCHAT_BROKER_MQTT_PORT:-11883}
 BROKER_WS_PORT=${MQCHAT_BROKER_WS_PORT:-19001}
+# Prometheus metrics of the plugin and of the bridge (loopback; docs/OPERATIONS.md), 0 = off.
+METRICS_PORT=${MQCHAT_METRICS_PORT:-9883}
+BRIDGE_METRICS_PORT=${MQCHAT_BRIDGE_METRICS_PORT:-9884}
 # Where the public listeners bind: loopback unless exposed on purpose (0.0.0.0, ::, or an address).
 BIND=${MQCHAT_BIND:-127.0.0.1}
 CONFIG=${MQCHAT_CONFIG:-$ROOT/config/mqchat.yaml}

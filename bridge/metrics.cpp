@@ -1,0 +1,41 @@
+#include "bridge/metrics.h"
+
+namespace mqchat::bridge {
+
+BridgeMetrics bridge_metrics;
+
+BridgeMetrics::BridgeMetrics()
+    : queued(registry.gauge("mqchat_bridge_queued_requests", "Requests waiting for a worker", "bridge/queued")),
+      dropped(registry.counter("mqchat_bridge_dropped_requests_total",
+                               "Requests dropped under overload (not even answered busy)", "bridge/dropped")),
+      postgres_errors(registry.counter("mqchat_bridge_postgres_errors_total",
+                                       "Postgres errors: connections lost or refused, failed requests",
+                                       "bridge/postgres/errors")),
+      postgres_connects(registry.counter("mqchat_bridge_postgres_connects_total",
+                                         "Postgres connections opened (one per worker and the leader; more: "
+                                         "reconnects)",
+                                         "bridge/postgres/connects")) {
+  for (size_t k = 0; k < kKinds.size(); ++k) {
+    for (size_t r = 0; r < kResults.size(); ++r)
+      requests_[k][r] = &registry.counter("mqchat_bridge_requests_total", "Requests by kind and outcome",
+                                          "bridge/requests", {{"kind", kKinds[k]}, {"result", kResults[r]}});
+  }
+  invalid_ = &registry.counter("mqchat_bridge_requests_total", "", "bridge/requests",
+                               {{"kind", "invalid"}, {"result", "refused"}});
+  for (size_t k = 0; k < kKinds.size(); ++k)
+    latency_[k] = &registry.histogram("mqchat_bridge_request_duration_seconds",
+                                      "From a request's arrival at the bridge to its reply being published",
+                                      "bridge/request_duration_seconds",
+                                      {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5},
+                                      {{"kind", kKinds[k]}});
+}
+
+void BridgeMetrics::request(RequestKind kind, Result result) noexcept {
+  requests_[size_t(kind)][size_t(result)]->inc();
+}
+
+void BridgeMetrics::invalid_request() noexcept { invalid_->inc(); }
+
+void BridgeMetrics::served(RequestKind kind, double seconds) noexcept { latency_[size_t(kind)]->observe(seconds); }
+
+}  // namespace mqchat::bridge
