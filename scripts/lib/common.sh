@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Settings every part of ./mqchat reads, and the small helpers they share.
-# Sourced by ./mqchat (after common.sh); not run on its own.
+# Sourced first by ./mqchat, which sets ROOT; the other scripts/lib/*.sh rely on it.
 
 RUN=${MQCHAT_RUN_DIR:-$ROOT/.run}
 BUILD=${MQCHAT_BUILD_DIR:-$ROOT/build}
