@@ -2,9 +2,9 @@
 # The bridge daemon.
 # Sourced by ./mqchat (after common.sh); not run on its own.
 
-BRIDGE_BIN=$BUILD/bridge/mqchat-bridge
-
+# The path is read when the bridge starts: `sanitize` switches BUILD to the ASan tree first.
 bridge_start() {
+  local BRIDGE_BIN=$BUILD/bridge/mqchat-bridge
   [ -x "$BRIDGE_BIN" ] || return 0
   pid_alive "$RUN/bridge.pid" && return 0
   sanitizer_env bridge
