@@ -408,8 +408,10 @@ MQCHAT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void*
   try {
     if (config_path.empty()) throw ConfigError("config: plugin_opt_config <path to mqchat.yaml> is required");
     plugin = std::make_unique<Plugin>(load_config(config_path, overrides));
+    // An address inside this module: an exported name may resolve to another plugin's (Mosquitto
+    // loads plugins RTLD_GLOBAL).
     Dl_info self{};
-    dladdr(reinterpret_cast<const void*>(&mosquitto_plugin_init), &self);
+    dladdr(reinterpret_cast<const void*>(&on_tick), &self);
     plugin->mode = choose_mode(plugin->config.mode, scan_running_broker(self.dli_fname ? self.dli_fname : ""));
     plugin->spool.open();
     plugin->directory.start();

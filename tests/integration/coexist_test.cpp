@@ -156,9 +156,10 @@ void configure_dynsec_fleet(const TestBroker& broker, const Fleet& fleet, const 
     broker.dynsec(std::string("addRoleACL everything ") + acl + " '#' allow");
   broker.dynsec("createClient " + fleet.device + " -p " + kDevicePassword);
   broker.dynsec("addClientRole " + fleet.device + " everything");
-  // A dynamic-security client named like a chat user, with every right: mqchat still decides.
-  broker.dynsec("createClient " + pair.bob + " -p " + kDevicePassword);
-  broker.dynsec("addClientRole " + pair.bob + " everything");
+  // A dynamic-security client named like a chat user, with every right: mqchat still decides its
+  // logins (its ACL rights do apply to alice outside chat/ and users/, as an acl_file's would).
+  broker.dynsec("createClient " + pair.alice + " -p " + kDevicePassword);
+  broker.dynsec("addClientRole " + pair.alice + " everything");
 }
 }  // namespace
 
@@ -171,7 +172,7 @@ TEST_F(Coexist, DynamicSecurityGrantingEverythingNeverOpensChat) {
   configure_dynsec_fleet(broker, fleet, pair_);
   expect_fleet_and_chat_apart(broker, fleet, pair_);
   expect_session_id_kept(broker, fleet, pair_);
-  EXPECT_FALSE(TestClient(pair_.bob, kDevicePassword, at(broker)).try_connect());
+  EXPECT_FALSE(TestClient(pair_.alice, kDevicePassword, at(broker)).try_connect());
 }
 
 TEST_F(Coexist, DynamicSecurityListedBeforeMqchatIsPutBehindIt) {
@@ -186,7 +187,7 @@ TEST_F(Coexist, DynamicSecurityListedBeforeMqchatIsPutBehindIt) {
       << broker.log();
   configure_dynsec_fleet(broker, fleet, pair_);
   expect_fleet_and_chat_apart(broker, fleet, pair_);
-  EXPECT_FALSE(TestClient(pair_.bob, kDevicePassword, at(broker)).try_connect())
+  EXPECT_FALSE(TestClient(pair_.alice, kDevicePassword, at(broker)).try_connect())
       << "dynamic-security, listed first, authenticated a chat user's name";
 }
 

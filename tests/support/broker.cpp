@@ -110,7 +110,8 @@ TestBroker::TestBroker(BrokerSetup setup) {
          << "plugin_opt_config " << Stack::root() << "/config/mqchat.yaml\n"
          << "plugin_opt_database.dsn " << Stack::dsn() << "\n"
          << "plugin_opt_spool.dir " << dir_ << "/spool\n"
-         << "plugin_opt_service_accounts.bridge.password_file " << env_or("MQCHAT_BRIDGE_PASSWORD_FILE", "") << "\n"
+         << "plugin_opt_service_accounts.bridge.password_file "
+         << env_or("MQCHAT_BRIDGE_PASSWORD_FILE", Stack::run_dir() + "/bridge.password") << "\n"
          << "plugin_opt_limits.messages_per_second 0\nplugin_opt_limits.max_connections_per_user 0\n";
     for (const auto& opt : setup.plugin_opts) conf << "plugin_opt_" << opt << "\n";
   }
@@ -136,11 +137,13 @@ TestBroker::TestBroker(BrokerSetup setup) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   const std::string why = log();
-  this->~TestBroker();
+  stop();
   throw std::runtime_error("the test broker did not start; its log:\n" + why);
 }
 
-TestBroker::~TestBroker() {
+TestBroker::~TestBroker() { stop(); }
+
+void TestBroker::stop() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
   for (int i = 0; i < 100; ++i) {

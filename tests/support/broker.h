@@ -40,6 +40,7 @@ class TestBroker {
   static std::pair<std::string, std::string> dynsec_admin() { return {"dynsec-admin", "admin-secret-1"}; }
 
  private:
+  void stop();
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
