@@ -14,6 +14,7 @@ namespace {
 
 // Every leaf the file may have; '*' stands for a service account name.
 const std::set<std::string> kKnownKeys = {
+    "mode",
     "database.dsn",
     "spool.dir", "spool.fsync", "spool.fsync_interval_ms", "spool.segment_bytes",
     "shipper.batch_max", "shipper.batch_latency_ms", "shipper.method",
@@ -160,6 +161,11 @@ Config load_config_text(const std::string& yaml_text, const std::string& base_di
 
   Config c;
   constexpr auto u32max = std::numeric_limits<uint32_t>::max();
+  const std::string mode = get_string(root, "mode", "auto");
+  if (mode == "auto") c.mode = SecurityModeSetting::Auto;
+  else if (mode == "coexist") c.mode = SecurityModeSetting::Coexist;
+  else if (mode == "exclusive") c.mode = SecurityModeSetting::Exclusive;
+  else throw ConfigError("config: mode must be auto, coexist or exclusive (got '" + mode + "')");
   c.database_dsn = get_string(root, "database.dsn", "");
   if (c.database_dsn.empty()) throw ConfigError("config: database.dsn is required");
 

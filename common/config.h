@@ -18,6 +18,11 @@ struct ConfigError : std::runtime_error {
 
 enum class FsyncPolicy { Always, Interval, Never };
 
+// `mode`: exclusive = the plugin decides every login and topic (deny by default); coexist = it
+// decides only for its own users and topics and defers the rest to the broker's other security;
+// auto = coexist when the broker has other security configured (plugin/security_mode.h).
+enum class SecurityModeSetting { Auto, Coexist, Exclusive };
+
 struct ServiceAccount {
   std::string login;          // "svc:<name>"
   std::string password_hash;  // crypt(3) hash, or
@@ -65,6 +70,7 @@ struct MetricsSettings {
 };
 
 struct Config {
+  SecurityModeSetting mode = SecurityModeSetting::Auto;
   std::string database_dsn;
 
   std::string spool_dir;

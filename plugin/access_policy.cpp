@@ -72,6 +72,34 @@ bool is_allowed(const Principal& who, std::string_view topic, int access, const 
   return false;  // $SYS, $share, '#', anything else
 }
 
+TopicScope topic_scope(std::string_view topic) {
+  if (topic.substr(0, 7) == "$share/") {  // $share/<group>/<filter>
+    const auto slash = topic.find('/', 7);
+    topic = slash == std::string_view::npos ? std::string_view() : topic.substr(slash + 1);
+  }
+  const std::string_view first = topic.substr(0, topic.find('/'));
+  if (first == "chat" || first == "users") return TopicScope::Ours;
+  if (first == "+" || first == "#") return TopicScope::Wildcard;
+  return TopicScope::Other;
+}
+
+Verdict coexist_verdict(const CoexistRequest& req, std::string_view username, std::string_view topic, int access,
+                        const UserExists& user_exists) {
+  const TopicScope scope = topic_scope(topic);
+  if (req.member == Member::Other) {
+    if (scope != TopicScope::Ours) return req.others_decide_access ? Verdict::Defer : Verdict::Allow;
+    return access == kAccessUnsubscribe ? Verdict::Allow : Verdict::Deny;
+  }
+  const bool service = req.member == Member::Service;
+  if (!service && !req.authenticated_here && scope != TopicScope::Other &&
+      (access == kAccessSubscribe || access == kAccessWrite))
+    return Verdict::Deny;
+  if (scope == TopicScope::Ours)
+    return is_allowed(Principal{username, service}, topic, access, user_exists) ? Verdict::Allow : Verdict::Deny;
+  if (req.others_decide_access) return Verdict::Defer;
+  return access == kAccessUnsubscribe ? Verdict::Allow : Verdict::Deny;
+}
+
 size_t max_publish_bytes(std::string_view topic, const MessageLimits& limits) {
   if (const auto t = parse_chat_topic(topic)) {
     if (t->channel == ChatChannel::Messages) return limits.max_payload_bytes;

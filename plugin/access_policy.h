@@ -32,4 +32,34 @@ size_t max_publish_bytes(std::string_view topic, const MessageLimits& limits);
 // `read_only` (events), `bad_topic` (unknown channel or level), `forbidden` (anything else).
 ValidationError explain_write_refusal(const Principal& who, std::string_view topic, const UserExists& user_exists);
 
+// Coexist mode (docs/DESIGN.md "Modes"): the plugin answers for its own users and namespaces and
+// defers the rest to the broker's other security.
+
+// Where a topic or subscription filter falls. Ours: its first level, after "$share/<group>/", is
+// chat or users (mqchat's namespaces). Wildcard: a filter whose first level is '+' or '#', which
+// may match ours and others'. Other: anything else.
+enum class TopicScope { Ours, Wildcard, Other };
+TopicScope topic_scope(std::string_view topic);
+
+enum class Verdict { Allow, Deny, Defer };
+
+// Who the client is to mqchat: a service account, a profile (an mqchat user), or someone else
+// (a device from the password file, a dynamic-security client, an anonymous client).
+enum class Member { Other, User, Service };
+
+struct CoexistRequest {
+  Member member = Member::Other;
+  // For Member::User: the plugin authenticated this connection and it is not going away.
+  // Another mechanism may name a client after a profile (a certificate's CN): such a
+  // connection may neither subscribe nor publish where chat can be reached.
+  bool authenticated_here = true;
+  bool others_decide_access = true;  // another ACL mechanism exists (else: decided here)
+};
+
+// The verdict for `topic` and `access`. Outside mqchat's namespaces: Defer when another ACL
+// mechanism exists, whoever asks; without one, others are allowed (as on the bare broker) and
+// mqchat users denied. Inside: mqchat users by is_allowed, everyone else denied, never deferred.
+Verdict coexist_verdict(const CoexistRequest& req, std::string_view username, std::string_view topic, int access,
+                        const UserExists& user_exists);
+
 }  // namespace mqchat

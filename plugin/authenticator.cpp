@@ -193,6 +193,11 @@ bool Authenticator::is_service(std::string_view username) const {
   return username.substr(0, 4) == "svc:" && service_accounts_.count(std::string(username)) > 0;
 }
 
+bool Authenticator::owns(std::string_view username) const {
+  if (username.substr(0, 4) == "svc:") return true;
+  return directory_.snapshot()->count(std::string(username)) > 0;
+}
+
 void Authenticator::remember(const std::string& name, const std::string& hash, const Digest& digest,
                              const Digest& verifier, const std::string& tag) {
   if (verified_.size() >= kMaxCachedUsers && !verified_.count(name)) verified_.clear();

@@ -52,6 +52,9 @@ class Authenticator {
   bool authenticate(std::string_view username, std::string_view password, const LoginSource& from = {},
                     std::string* why = nullptr);
   bool is_service(std::string_view username) const;
+  // The plugin decides this name's logins: a profile, or anything starting with "svc:" (service
+  // names are reserved). In coexist mode the others' logins are deferred.
+  bool owns(std::string_view username) const;
 
   // Reads `path` (32 bytes), or creates it (mode 0600) with random bytes. Plugin start only.
   static Key load_or_create_key(const std::string& path);

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +25,7 @@
 #include "plugin/access_policy.h"
 #include "plugin/authenticator.h"
 #include "plugin/broker_packet.h"
+#include "plugin/callback_order.h"
 #include "plugin/client_id_owners.h"
 #include "plugin/connection_registry.h"
 #include "plugin/dedup_cache.h"
@@ -30,6 +33,7 @@
 #include "plugin/message_pipeline.h"
 #include "plugin/metrics.h"
 #include "plugin/rate_limiter.h"
+#include "plugin/security_mode.h"
 #include "plugin/shipper.h"
 #include "plugin/spool.h"
 #include "plugin/state_file.h"
@@ -61,6 +65,7 @@ struct Plugin {
 
   mosquitto_plugin_id_t* id = nullptr;
   Config config;
+  SecurityMode mode;  // chosen at start (plugin/security_mode.h)
   LogQueue log;
   UserDirectory directory;
   StateFile owners_file, logins_file;
@@ -162,8 +167,19 @@ std::optional<std::string> response_topic_of(const mosquitto_property* props) {
 int on_basic_auth(int, void* event_data, void* userdata) {
   auto& p = *static_cast<Plugin*>(userdata);
   auto* ev = static_cast<mosquitto_evt_basic_auth*>(event_data);
-  if (!ev->username || !ev->password) return MOSQ_ERR_AUTH;  // no anonymous clients
   const std::string client_id = str(mosquitto_client_id(ev->client));
+  // Coexist: someone else's login (or an anonymous one) is for the broker's other security to
+  // decide, but never with a client id an mqchat user or service owns: that would take over
+  // their session and its queued messages.
+  if (p.mode.coexist && (!ev->username || !p.auth.owns(ev->username))) {
+    if (p.owners.is_reserved(client_id) || p.owners.owner_of(client_id)) {
+      mosquitto_log_printf(MOSQ_LOG_NOTICE, "mqchat: refused connection of %s with client id '%s': it belongs to mqchat",
+                           ev->username ? ev->username : "an anonymous client", client_id.c_str());
+      return MOSQ_ERR_AUTH;
+    }
+    return MOSQ_ERR_PLUGIN_DEFER;
+  }
+  if (!ev->username || !ev->password) return MOSQ_ERR_AUTH;  // no anonymous clients
   std::string why;
   const bool authenticated =
       p.auth.authenticate(ev->username, ev->password, {str(mosquitto_client_address(ev->client)), client_id}, &why);
@@ -221,18 +237,16 @@ int on_disconnect(int, void* event_data, void* userdata) {
   return MOSQ_ERR_SUCCESS;
 }
 
-int on_acl_check(int, void* event_data, void* userdata) {
-  auto& p = *static_cast<Plugin*>(userdata);
-  auto* ev = static_cast<mosquitto_evt_acl_check*>(event_data);
-  const char* username = mosquitto_client_username(ev->client);
-  if (!username || !ev->topic) return MOSQ_ERR_ACL_DENIED;
-  const Principal who{username, p.auth.is_service(username)};
+// mqchat's rules for its own users and services (exclusive mode: for everyone, on every topic).
+// `users`: the directory snapshot, when the caller already holds one.
+int own_acl_check(Plugin& p, mosquitto_evt_acl_check* ev, const char* username, const Principal& who,
+                  std::shared_ptr<const UserMap> users = nullptr) {
   if (who.service) return MOSQ_ERR_SUCCESS;
   if (ev->access == kAccessRead && is_empty_message_delivery(ev)) return MOSQ_ERR_ACL_DENIED;  // a retry
   const bool write = ev->access == kAccessWrite;
   if (write && p.connections.is_departing(ev->client))
     return MOSQ_ERR_ACL_DENIED;  // a will: it would bypass validation and the spool
-  std::shared_ptr<const UserMap> users;  // taken when a rule asks (reads of a chat topic do not)
+  // The snapshot is taken when a rule asks (reads of a chat topic do not), unless the caller has one.
   const auto exists = [&users, &p](std::string_view name) {
     if (!users) users = p.directory.snapshot();
     return users->count(std::string(name)) > 0;
@@ -256,11 +270,56 @@ int on_acl_check(int, void* event_data, void* userdata) {
   return MOSQ_ERR_SUCCESS;
 }
 
+// Coexist mode: the table of coexist_verdict (plugin/access_policy.h), with mqchat users inside
+// chat/ and users/ checked by own_acl_check exactly as in exclusive mode.
+int coexist_acl_check(Plugin& p, mosquitto_evt_acl_check* ev) {
+  if (!ev->topic) return MOSQ_ERR_ACL_DENIED;
+  const TopicScope scope = topic_scope(ev->topic);
+  // Everyone else's traffic costs a prefix test: outside chat/ and users/ the other security decides.
+  if (scope == TopicScope::Other && p.mode.others_decide_access) return MOSQ_ERR_PLUGIN_DEFER;
+  const char* username = mosquitto_client_username(ev->client);
+  const auto users = p.directory.snapshot();
+  const auto exists = [&users](std::string_view name) { return users->count(std::string(name)) > 0; };
+  const Member member = !username                        ? Member::Other
+                        : p.auth.is_service(username)    ? Member::Service
+                        : exists(username)               ? Member::User
+                                                         : Member::Other;
+  // Only a connection the plugin authenticated acts as an mqchat user where chat can be reached
+  // (another mechanism, e.g. a certificate's CN, may name a client after a profile).
+  const bool here = member != Member::User || !p.connections.is_departing(ev->client);
+  if (member == Member::User && scope == TopicScope::Ours) {
+    if (ev->access == kAccessSubscribe && !here) return MOSQ_ERR_ACL_DENIED;
+    return own_acl_check(p, ev, username, Principal{username, false}, users);
+  }
+  switch (coexist_verdict({member, here, p.mode.others_decide_access}, username ? username : "", ev->topic,
+                          ev->access, exists)) {
+    case Verdict::Allow: return MOSQ_ERR_SUCCESS;
+    case Verdict::Defer: return MOSQ_ERR_PLUGIN_DEFER;
+    case Verdict::Deny: break;
+  }
+  return MOSQ_ERR_ACL_DENIED;
+}
+
+int on_acl_check(int, void* event_data, void* userdata) {
+  auto& p = *static_cast<Plugin*>(userdata);
+  auto* ev = static_cast<mosquitto_evt_acl_check*>(event_data);
+  if (p.mode.coexist) return coexist_acl_check(p, ev);
+  const char* username = mosquitto_client_username(ev->client);
+  if (!username || !ev->topic) return MOSQ_ERR_ACL_DENIED;
+  return own_acl_check(p, ev, username, Principal{username, p.auth.is_service(username)});
+}
+
 int on_message(int, void* event_data, void* userdata) {
   auto& p = *static_cast<Plugin*>(userdata);
   auto* ev = static_cast<mosquitto_evt_message*>(event_data);
+  // Coexist: others' messages pass untouched (no validation, no spool). Inside chat/ and users/
+  // only an mqchat connection the plugin authenticated publishes, even if a mechanism asked
+  // before mqchat's ACL check had let it through.
+  if (p.mode.coexist && topic_scope(ev->topic) != TopicScope::Ours) return MOSQ_ERR_SUCCESS;
   const char* username = mosquitto_client_username(ev->client);
   if (!username) return MOSQ_ERR_ACL_DENIED;
+  if (p.mode.coexist && !p.auth.is_service(username) && p.connections.is_departing(ev->client))
+    return MOSQ_ERR_ACL_DENIED;
   const Principal who{username, p.auth.is_service(username)};
   const bool chat = std::strncmp(ev->topic, "chat/", 5) == 0;
   if (!who.service && chat && !p.rate.allow(username, now_unix_us())) {
@@ -374,6 +433,11 @@ MQCHAT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void*
   try {
     if (config_path.empty()) throw ConfigError("config: plugin_opt_config <path to mqchat.yaml> is required");
     plugin = std::make_unique<Plugin>(load_config(config_path, overrides));
+    // An address inside this module: an exported name may resolve to another plugin's (Mosquitto
+    // loads plugins RTLD_GLOBAL).
+    Dl_info self{};
+    dladdr(reinterpret_cast<const void*>(&on_tick), &self);
+    plugin->mode = choose_mode(plugin->config.mode, scan_running_broker(self.dli_fname ? self.dli_fname : ""));
     plugin->spool.open();
     plugin->directory.start();
     plugin->shipper.start();
@@ -398,7 +462,23 @@ MQCHAT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void*
       return MOSQ_ERR_INVAL;
     }
   }
+  // mqchat's checks must come before any other plugin's (plugin/callback_order.h).
+  const CallbackOrder order = put_own_callbacks_first(identifier, reinterpret_cast<const void*>(&on_tick));
+  for (const auto& moved : order.moved)
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "mqchat: %s now runs after mqchat's checks", moved.c_str());
+  if (!order.unknown.empty()) {
+    for (const auto& library : order.unknown)
+      mosquitto_log_printf(MOSQ_LOG_ERR,
+                           "mqchat: cannot start: the plugin %s is loaded before mqchat, so its login and access "
+                           "checks would run first and could open chat/ and users/; list mqchat's `plugin` line "
+                           "before it in mosquitto.conf",
+                           library.c_str());
+    mosquitto_plugin_cleanup(plugin.release(), nullptr, 0);
+    return MOSQ_ERR_INVAL;
+  }
   drain_log(*plugin);
+  mosquitto_log_printf(MOSQ_LOG_NOTICE, "mqchat: %s mode: %s", plugin->mode.coexist ? "coexist" : "exclusive",
+                       plugin->mode.why.c_str());
   mosquitto_log_printf(MOSQ_LOG_NOTICE, "mqchat: plugin ready (spool %s, %zu service accounts)",
                        plugin->config.spool_dir.c_str(), plugin->config.service_accounts.size());
   *user_data = plugin.release();
