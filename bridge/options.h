@@ -22,6 +22,13 @@ struct Options {
   size_t max_queued = 10000;                       // beyond this, new requests are answered "busy"
   std::chrono::milliseconds pending_max{3000};     // an edit/read/delete waits this long for its message
   std::chrono::milliseconds summary_delay{150};    // coalescing window of summary recomputations
+
+  // Cluster backplane (bridge/backplane.h): off unless a Redis address is given.
+  std::string node_id;                 // this node's name in the cluster
+  std::string backplane_sentinels;     // "host:port,..." of Redis Sentinels
+  std::string backplane_master = "mqchat";  // the Sentinel master name
+  std::string backplane_redis;         // or one Redis "host:port" without Sentinel
+  bool backplane() const { return !backplane_sentinels.empty() || !backplane_redis.empty(); }
 };
 
 // Parses argv; prints help or an error and exits on bad input.
