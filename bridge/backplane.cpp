@@ -1,9 +1,11 @@
 #include "bridge/backplane.h"
 
+#include <mqtt_protocol.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <random>
+#include <stdexcept>
 
 #include "bridge/log.h"
 #include "common/clock.h"
@@ -19,6 +21,7 @@ const std::string kRetained = "mqchat:retained";  // topic → payload of every 
 const std::string kNodes = "mqchat:nodes";
 constexpr size_t kQueueMax = 200000;       // items waiting for Redis; beyond, dropped and counted
 constexpr size_t kBatch = 500;
+constexpr long kUnackedMax = 10000;      // injected, not yet acknowledged by the local broker
 constexpr int kHeartbeatTtlMs = 10000;     // > a Sentinel failover, so a failover reaps nobody
 constexpr auto kHeartbeatEvery = 1s;
 const char* kStreamMaxLen = "200000";
@@ -124,44 +127,72 @@ void Dedup::record(const std::string& origin, const std::string& boot, uint64_t 
 }  // namespace backplane_rules
 
 Backplane::Backplane(const Options& options)
-    : options_(options),
-      boot_(random_boot_id()),
-      client_("tcp://" + options.mqtt_host + ":" + std::to_string(options.mqtt_port),
-              options.client_id + "-bp-" + options.node_id, mqtt::create_options(MQTTVERSION_5)) {
+    : options_(options), boot_(random_boot_id()), client_id_(options.client_id + "-bp-" + options.node_id) {
+  mosquitto_lib_init();
   // Clean session: the link only drops when the local broker does, and then its clients are gone.
-  connect_options_ = mqtt::connect_options_builder()
-                         .mqtt_version(MQTTVERSION_5)
-                         .user_name(options_.username)
-                         .password(options_.password)
-                         .clean_start(true)
-                         .keep_alive_interval(10s)
-                         .automatic_reconnect(200ms, 2s)
-                         .finalize();
-  client_.set_message_callback([this](mqtt::const_message_ptr m) { on_local_message(std::move(m)); });
-  client_.set_connected_handler([this](const std::string&) {
-    log("backplane: connected to the local broker as ", options_.client_id, "-bp-", options_.node_id);
-    awaiting_uptime_ = true;
-    mqtt_up_ = true;
-    try {
-      // The broker's uptime first (retained: it arrives at once) tells a restarted broker from a
-      // reconnect; then every routed topic, no-local (loop-free), retain-as-published, no retained
-      // replay (the cluster's retained state comes from Redis on a restart instead).
-      mqtt::subscribe_options uptime_opts;
-      client_.subscribe("$SYS/broker/uptime", 0, uptime_opts);
-      mqtt::subscribe_options routed(true, true, mqtt::subscribe_options::DONT_SEND_RETAINED);
-      // One SUBSCRIBE per filter: Paho C++ 1.2's many-filters-with-options call crashes.
-      for (const auto& filter : backplane_rules::routed_filters()) client_.subscribe(filter, 1, routed);
-    } catch (const mqtt::exception& e) {
-      log("backplane: subscribing failed (", e.what(), ")");
-    }
-  });
-  client_.set_connection_lost_handler([this](const std::string& why) {
-    mqtt_up_ = false;
-    log("backplane: lost the local broker (", why, ")");
-  });
+  mosq_ = mosquitto_new(client_id_.c_str(), true, this);
+  if (!mosq_) throw std::runtime_error("backplane: mosquitto_new failed");
+  mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+  mosquitto_username_pw_set(mosq_, options_.username.c_str(), options_.password.c_str());
+  mosquitto_reconnect_delay_set(mosq_, 1, 2, false);
+  mosquitto_connect_v5_callback_set(mosq_, &Backplane::on_connect);
+  mosquitto_disconnect_v5_callback_set(mosq_, &Backplane::on_disconnect);
+  mosquitto_message_v5_callback_set(mosq_, &Backplane::on_message);
+  mosquitto_publish_v5_callback_set(mosq_, &Backplane::on_publish);
 }
 
-Backplane::~Backplane() { stop(); }
+Backplane::~Backplane() {
+  stop();
+  if (mosq_) mosquitto_destroy(mosq_);
+}
+
+void Backplane::on_connect(struct mosquitto* m, void* self_, int rc, int, const mosquitto_property*) {
+  auto* self = static_cast<Backplane*>(self_);
+  if (rc != 0) {
+    log("backplane: the local broker refused the connection (", mosquitto_reason_string(rc), ")");
+    return;
+  }
+  log("backplane: connected to the local broker as ", self->client_id_);
+  self->awaiting_uptime_ = true;
+  self->unacked_ = 0;
+  self->mqtt_up_ = true;
+  // The broker's uptime first (retained: it arrives at once) tells a restarted broker from a
+  // reconnect; then every routed topic, no-local (loop-free), retain-as-published, no retained
+  // replay (the cluster's retained state comes from Redis on a restart instead).
+  mosquitto_subscribe_v5(m, nullptr, "$SYS/broker/uptime", 0, 0, nullptr);
+  const int opts = MQTT_SUB_OPT_NO_LOCAL | MQTT_SUB_OPT_RETAIN_AS_PUBLISHED | MQTT_SUB_OPT_SEND_RETAIN_NEVER;
+  for (const auto& filter : backplane_rules::routed_filters())
+    if (const int e = mosquitto_subscribe_v5(m, nullptr, filter.c_str(), 1, opts, nullptr); e != MOSQ_ERR_SUCCESS)
+      log("backplane: subscribing to ", filter, " failed (", mosquitto_strerror(e), ")");
+}
+
+void Backplane::on_disconnect(struct mosquitto*, void* self_, int rc, const mosquitto_property*) {
+  auto* self = static_cast<Backplane*>(self_);
+  self->mqtt_up_ = false;
+  if (!self->stop_) log("backplane: lost the local broker (", mosquitto_reason_string(rc), "); reconnecting");
+}
+
+void Backplane::on_publish(struct mosquitto*, void* self_, int, int, const mosquitto_property*) {
+  --static_cast<Backplane*>(self_)->unacked_;
+}
+
+void Backplane::on_message(struct mosquitto*, void* self_, const struct mosquitto_message* m, const mosquitto_property*) {
+  static_cast<Backplane*>(self_)->on_local_message(
+      m->topic, std::string(static_cast<const char*>(m->payload), static_cast<size_t>(m->payloadlen)), m->retain,
+      m->qos == 0 ? 0 : 1);
+}
+
+void Backplane::connect_loop() {
+  for (int attempt = 0; !stop_; ++attempt) {
+    const int rc = mosquitto_connect(mosq_, options_.mqtt_host.c_str(), options_.mqtt_port, 10);
+    if (rc == MOSQ_ERR_SUCCESS) {
+      mosquitto_loop_start(mosq_);  // reconnects by itself from now on
+      return;
+    }
+    if (attempt % 20 == 0) log("backplane: cannot reach the local broker (", mosquitto_strerror(rc), "), retrying");
+    std::this_thread::sleep_for(250ms);
+  }
+}
 
 void Backplane::start() {
   log("backplane: node ", options_.node_id, " (boot ", boot_, "), Redis ",
@@ -169,28 +200,16 @@ void Backplane::start() {
   writer_ = std::thread([this] { write_loop(); });
   reader_ = std::thread([this] { read_loop(); });
   stats_ = std::thread([this] { stats_loop(); });
-  std::thread([this] {  // connect in the background: Paho reconnects by itself afterwards
-    for (int attempt = 0; !stop_; ++attempt) {
-      try {
-        client_.connect(connect_options_)->wait();
-        return;
-      } catch (const mqtt::exception& e) {
-        if (attempt % 20 == 0) log("backplane: cannot reach the local broker (", e.what(), "), retrying");
-        std::this_thread::sleep_for(250ms);
-      }
-    }
-  }).detach();
+  connector_ = std::thread([this] { connect_loop(); });
 }
 
 void Backplane::stop() {
   if (stop_.exchange(true)) return;
   cv_.notify_all();
-  for (auto* t : {&writer_, &reader_, &stats_})
+  for (auto* t : {&writer_, &reader_, &stats_, &connector_})
     if (t->joinable()) t->join();
-  try {
-    if (client_.is_connected()) client_.disconnect()->wait_for(2s);
-  } catch (const mqtt::exception&) {
-  }
+  mosquitto_disconnect(mosq_);
+  mosquitto_loop_stop(mosq_, false);
 }
 
 void Backplane::push(Item item) {
@@ -205,12 +224,11 @@ void Backplane::push(Item item) {
   cv_.notify_one();
 }
 
-void Backplane::on_local_message(mqtt::const_message_ptr m) {
-  const std::string& topic = m->get_topic();
+void Backplane::on_local_message(const std::string& topic, std::string payload, bool retained, int qos) {
   if (topic == "$SYS/broker/uptime") {
     // A broker that restarted has a smaller uptime than the last one seen: its connections are
     // all new, so this node's share of presence starts over and the retained state is replayed.
-    const long uptime = std::strtol(m->to_string().c_str(), nullptr, 10);
+    const long uptime = std::strtol(payload.c_str(), nullptr, 10);
     if (awaiting_uptime_.exchange(false) && (last_uptime_s_ < 0 || uptime < last_uptime_s_)) {
       log("backplane: the local broker (re)started (uptime ", uptime, " s): resetting this node's presence");
       push(Item{Item::Kind::Reset, {}, {}, false, 0, 0});
@@ -218,7 +236,7 @@ void Backplane::on_local_message(mqtt::const_message_ptr m) {
     last_uptime_s_ = uptime;
     return;
   }
-  Item item{Item::Kind::Forward, topic, m->to_string(), m->is_retained(), m->get_qos() == 0 ? 0 : 1, 0};
+  Item item{Item::Kind::Forward, topic, std::move(payload), retained, qos, 0};
   if (backplane_rules::presence_user(topic)) item.kind = Item::Kind::Presence;
   push(std::move(item));
 }
@@ -401,22 +419,16 @@ bool Backplane::resync_retained(RedisLink& redis) {
   return true;
 }
 
-bool Backplane::publish_local(const std::string& topic, const std::string& payload) {
-  try {
-    client_.publish(mqtt::make_message(topic, payload, 1, true));
-    return true;
-  } catch (const mqtt::exception&) {
-    return false;
-  }
+bool Backplane::publish(const std::string& topic, const std::string& payload, int qos, bool retained) {
+  const int rc = mosquitto_publish_v5(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos,
+                                      retained, nullptr);
+  if (rc != MOSQ_ERR_SUCCESS) return false;
+  if (qos > 0) ++unacked_;
+  return true;
 }
 
-bool Backplane::inject(const BackplaneEntry& e, std::vector<mqtt::delivery_token_ptr>& pending) {
-  try {
-    pending.push_back(client_.publish(mqtt::make_message(e.topic, e.payload, e.qos, e.retained)));
-    return true;
-  } catch (const mqtt::exception&) {
-    return false;
-  }
+bool Backplane::publish_local(const std::string& topic, const std::string& payload) {
+  return publish(topic, payload, 1, true);
 }
 
 void Backplane::read_loop() {
@@ -450,7 +462,6 @@ void Backplane::read_loop() {
     }
     if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) continue;  // timeout
     const redisReply* entries = r->element[0]->element[1];
-    std::vector<mqtt::delivery_token_ptr> pending;
     std::string batch_last = last_id;
     for (size_t i = 0; i < entries->elements; ++i) {
       const redisReply* entry = entries->element[i];
@@ -465,16 +476,12 @@ void Backplane::read_loop() {
         batch_last = id;
         continue;
       }
-      if (!inject(e, pending)) break;  // the local broker went away: read again from batch_last
+      // Bounded: at most kUnackedMax injected publishes wait for their PUBACK.
+      while (unacked_ > kUnackedMax && mqtt_up_ && !stop_) std::this_thread::sleep_for(1ms);
+      if (!publish(e.topic, e.payload, e.qos, e.retained)) break;  // broker away: read again from batch_last
       dedup.record(e.origin, e.boot, e.seq);
       ++injected_;
       batch_last = id;
-    }
-    for (auto& tok : pending) {
-      try {
-        tok->wait_for(5s);
-      } catch (const mqtt::exception&) {
-      }
     }
     last_id = batch_last;
   }

@@ -11,7 +11,7 @@
 // origin node, the origin's boot id and a sequence number, so an entry written twice (a retry across
 // a Redis failover) is injected once. Presence is aggregated in Redis (which nodes hold a user),
 // with node heartbeats: a dead node's users go offline unless another node holds them.
-#include <mqtt/async_client.h>
+#include <mosquitto.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -73,7 +73,12 @@ class Backplane {
     int qos = 1;
     uint64_t seq = 0;  // assigned once, kept across retries
   };
-  void on_local_message(mqtt::const_message_ptr m);  // Paho's thread: never blocks
+  // libmosquitto's network thread: these never block.
+  static void on_connect(struct mosquitto*, void* self, int rc, int flags, const mosquitto_property*);
+  static void on_disconnect(struct mosquitto*, void* self, int rc, const mosquitto_property*);
+  static void on_message(struct mosquitto*, void* self, const struct mosquitto_message* m, const mosquitto_property*);
+  static void on_publish(struct mosquitto*, void* self, int mid, int rc, const mosquitto_property*);
+  void on_local_message(const std::string& topic, std::string payload, bool retained, int qos);
   void push(Item item);
   void write_loop();
   void read_loop();
@@ -85,16 +90,20 @@ class Backplane {
   bool reap_dead_nodes(RedisLink& redis);
   std::vector<std::string> xadd_args(const Item& item, bool all) const;
   bool resync_retained(RedisLink& redis);
-  bool inject(const BackplaneEntry& e, std::vector<mqtt::delivery_token_ptr>& pending);
+  bool publish(const std::string& topic, const std::string& payload, int qos, bool retained);
   static std::string now_presence(const char* status);
   bool publish_local(const std::string& topic, const std::string& payload);  // retained, QoS 1; false if the broker is away
+  void connect_loop();
 
   const Options& options_;
   const std::string boot_;
-  mqtt::async_client client_;
-  mqtt::connect_options connect_options_;
+  const std::string client_id_;
+  // libmosquitto, not Paho: Paho C 1.3 injected ~30 QoS 1 messages/s here under the broker's
+  // receive maximum; libmosquitto keeps its window full (thousands per second).
+  struct mosquitto* mosq_ = nullptr;
+  std::atomic<long> unacked_{0};  // injected QoS 1 publishes without PUBACK yet: bounded
   std::atomic<bool> stop_{false}, mqtt_up_{false}, awaiting_uptime_{false}, resync_due_{false};
-  long last_uptime_s_ = -1;  // Paho's thread only
+  long last_uptime_s_ = -1;  // libmosquitto's thread only
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -103,7 +112,7 @@ class Backplane {
   std::set<std::string> local_online_;  // writer thread only: users the local broker holds
 
   std::atomic<uint64_t> forwarded_{0}, injected_{0}, duplicates_{0}, dropped_{0}, xadds_{0};
-  std::thread writer_, reader_, stats_;
+  std::thread writer_, reader_, stats_, connector_;
 };
 
 }  // namespace mqchat::bridge

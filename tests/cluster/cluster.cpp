@@ -52,7 +52,12 @@ void Cluster::up(int n) {
   const int pick = static_cast<int>(getpid() % 150);
   name_and_net = "MQCHAT_CLUSTER_NAME=mqt" + std::to_string(getpid() % 100000) + " MQCHAT_CLUSTER_NET=10.77." +
                  std::to_string(100 + pick);
-  run_dir = env_or("MQCHAT_RUN_DIR", "/tmp") + "/cluster-test-" + std::to_string(getpid());
+  // A test program killed before its teardown (a ctest timeout) leaves its cluster up: take down
+  // those of programs that are gone, so no namespace or process outlives them for long.
+  const std::string base = env_or("MQCHAT_RUN_DIR", "/tmp");
+  run_command("for d in '" + base + "'/cluster-test-*; do [ -f \"$d/cluster/state\" ] || continue; "
+              "kill -0 \"${d##*-}\" 2>/dev/null && continue; MQCHAT_RUN_DIR=\"$d\" '" + script() + "' down >&2; done");
+  run_dir = base + "/cluster-test-" + std::to_string(getpid());
   run_command("mkdir -p '" + run_dir + "' && chmod 755 '" + run_dir + "'");
   // The tests send bursts from one user and open many connections, as the single-node tests do.
   setenv("MQCHAT_PLUGIN_OPTS", "limits.messages_per_second=0 limits.max_connections_per_user=0", 0);

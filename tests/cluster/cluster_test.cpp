@@ -5,10 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <set>
 
 #include "tests/cluster/cluster.h"
 #include "tests/support/db.h"
+#include "tests/support/stack.h"
 
 namespace mqchat::test::cluster {
 namespace {
@@ -168,6 +170,30 @@ TEST(ClusterOffline, QueuedOnTheRecipientsNodeAndInHistoryFromAnyNode) {
   const auto h = next_json(b1, "users/" + bob + "/history", 5s);
   ASSERT_TRUE(h && h->is_object());
   EXPECT_EQ((*h)["messages"].size(), 5u);
+}
+
+}  // namespace
+}  // namespace mqchat::test::cluster
+
+namespace mqchat::test::cluster {
+namespace {
+
+// `./mqchat bench cluster` cannot rot unseen: a short, slow run on this cluster.
+TEST(ClusterBenchSmoke, OneNodeAndSplitRunsReport) {
+  const std::string out = Cluster::run_dir + "/bench-smoke";
+  const std::string cmd = "'" + std::string(MQCHAT_SOURCE_DIR) + "/bench/cluster' --use '" + Cluster::run_dir +
+                          "' --rate 200 --pairs 2 --duration 4 --warmup 1 --out '" + out + "' >&2";
+  ASSERT_EQ(run_command(cmd), 0) << cmd;
+  for (const char* label : {"one-node", "split"}) {
+    const auto doc = nlohmann::json::parse(std::ifstream(out + "/" + std::string(label) + ".json"), nullptr, false);
+    ASSERT_TRUE(doc.is_object()) << label;
+    EXPECT_GT(doc["acked"].get<long>(), 0) << label;
+    EXPECT_EQ(doc["duplicates"].get<long>(), 0) << label;
+    EXPECT_GT(doc["latency_us"]["count"].get<long>(), 0) << label << ": nothing arrived";
+    EXPECT_TRUE(doc["cpu"].contains("redis_primary")) << label;
+  }
+  std::ifstream md(out + "/results.md");
+  EXPECT_TRUE(md.good());
 }
 
 }  // namespace
