@@ -115,6 +115,12 @@ std::optional<bool> presence_online(const std::string& payload) {
   return std::nullopt;
 }
 
+bool is_retry_marker(const std::string& topic, const std::string& payload) {
+  static const std::string suffix = "/messages";
+  return payload.empty() && topic.compare(0, 5, "chat/") == 0 && topic.size() > suffix.size() &&
+         topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 bool Dedup::is_new(const std::string& origin, const std::string& boot, uint64_t seq) const {
   const auto it = highest_.find(origin + "/" + boot);
   return it == highest_.end() || seq > it->second;
@@ -236,6 +242,9 @@ void Backplane::on_local_message(const std::string& topic, std::string payload, 
     last_uptime_s_ = uptime;
     return;
   }
+  // The plugin acknowledges a retried message (same client_id) with an empty payload that no user
+  // may read; only service accounts see it. It is nobody's message: not forwarded.
+  if (backplane_rules::is_retry_marker(topic, payload)) return;
   Item item{Item::Kind::Forward, topic, std::move(payload), retained, qos, 0};
   if (backplane_rules::presence_user(topic)) item.kind = Item::Kind::Presence;
   push(std::move(item));

@@ -47,6 +47,9 @@ const std::vector<std::string>& routed_filters();
 std::optional<std::string> presence_user(const std::string& topic);
 // The status of a presence payload ({"status":"online"|"offline",…}); nullopt if neither.
 std::optional<bool> presence_online(const std::string& payload);
+// An empty payload on chat/<room>/messages: the plugin's mark of a retry it acknowledged but
+// delivers to nobody (only service accounts may read it).
+bool is_retry_marker(const std::string& topic, const std::string& payload);
 // Highest sequence injected per (origin, boot): a sequence number at or below it is a repeat.
 class Dedup {
  public:

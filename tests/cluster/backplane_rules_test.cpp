@@ -53,3 +53,10 @@ TEST(RedisLink, ParsesHostPortLists) {
   EXPECT_THROW(parse_host_ports("nohost"), std::invalid_argument);
   EXPECT_THROW(parse_host_ports("h:0"), std::invalid_argument);
 }
+
+TEST(BackplaneRules, RetryMarkersAreNotForwarded) {
+  EXPECT_TRUE(backplane_rules::is_retry_marker("chat/alice_bob/messages", ""));
+  EXPECT_FALSE(backplane_rules::is_retry_marker("chat/alice_bob/messages", "{}"));
+  EXPECT_FALSE(backplane_rules::is_retry_marker("chat/alice_bob/typing", ""));
+  EXPECT_FALSE(backplane_rules::is_retry_marker("users/alice/presence", ""));  // a cleared retained topic is real
+}
