@@ -209,8 +209,8 @@ TEST(ClusterFailure, RedisPrimaryKilledSentinelPromotesReplica) {
   std::atomic<bool> stop{false};
   std::thread t([&] { s.run(stop, 10ms); });
   std::this_thread::sleep_for(2s);
+  const auto killed = Clock::now();  // before the command: under load it takes a while to return
   ASSERT_EQ(Cluster::run("kill " + primary), 0);
-  const auto killed = Clock::now();
   // Everything numbered from here on was sent after the primary died: the first of them to arrive
   // on node2 says when cross-node routing resumed.
   const size_t sent_before = [&] { std::lock_guard<std::mutex> l(s.mu); return s.acked.size() + 1; }();
