@@ -38,6 +38,14 @@ for _, n in ipairs(redis.call('SMEMBERS', pk)) do
 end
 return live)";
 
+// How many live nodes hold a user now (read only).
+const char* kLiveScript = R"(
+local live = 0
+for _, n in ipairs(redis.call('SMEMBERS', 'mqchat:presence:' .. ARGV[1])) do
+  if redis.call('EXISTS', 'mqchat:node:' .. n) == 1 then live = live + 1 end
+end
+return live)";
+
 // A dead (or restarted: force) node's users leave; returns those no live node holds any more.
 // Atomic, so of two nodes reaping the same dead one, one gets the list and the other nothing.
 const char* kReapScript = R"(
@@ -290,8 +298,14 @@ bool Backplane::handle_presence(RedisLink& redis, Item& item) {
   if (!user || !online) return true;  // not the plugin's format: nothing to aggregate
   const auto live = redis.command({"EVAL", kPresenceScript, "0", options_.node_id, *user, *online ? "1" : "0"});
   if (!live) return false;
-  if (*online) local_online_.insert(*user);
-  else local_online_.erase(*user);
+  if (*online) {
+    local_online_.insert(*user);
+    // An "offline" from another node may have been injected here just before this connection was
+    // counted: the local retained state is put back to "online" (no-local: not forwarded).
+    publish_local(item.topic, item.payload);
+  } else {
+    local_online_.erase(*user);
+  }
   if (live->type != REDIS_REPLY_INTEGER) {
     log("backplane: presence script failed (", str_of(live.get()), ")");
     return true;
@@ -484,6 +498,18 @@ void Backplane::read_loop() {
         ++duplicates_;
         batch_last = id;
         continue;
+      }
+      // An "offline" decided elsewhere may be overtaken by a connection since (here or on a third
+      // node: they race through different bridges): injected only if still nobody holds the user.
+      if (const auto user = backplane_rules::presence_user(e.topic);
+          user && backplane_rules::presence_online(e.payload) == false) {
+        const auto live = redis.command({"EVAL", kLiveScript, "0", *user});
+        if (!live) break;  // Redis away: read again from batch_last
+        if (live->type == REDIS_REPLY_INTEGER && live->integer > 0) {
+          dedup.record(e.origin, e.boot, e.seq);
+          batch_last = id;
+          continue;
+        }
       }
       // Bounded: at most kUnackedMax injected publishes wait for their PUBACK.
       while (unacked_ > kUnackedMax && mqtt_up_ && !stop_) std::this_thread::sleep_for(1ms);
