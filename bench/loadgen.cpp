@@ -47,6 +47,8 @@ int64_t now_us() {
 struct Options {
   std::string host = "127.0.0.1";
   int port = 1883;
+  std::string receiver_host;  // receivers elsewhere (another cluster node); empty = host/port
+  int receiver_port = 0;
   int pairs = 8;
   double duration_s = 20;
   double warmup_s = 3;
@@ -77,6 +79,8 @@ Options parse_args(int argc, char** argv) {
     try {
       if (a == "--host") o.host = need(i);
       else if (a == "--port") o.port = std::stoi(need(i));
+      else if (a == "--receiver-host") o.receiver_host = need(i);
+      else if (a == "--receiver-port") o.receiver_port = std::stoi(need(i));
       else if (a == "--pairs") o.pairs = std::stoi(need(i));
       else if (a == "--duration") o.duration_s = std::stod(need(i));
       else if (a == "--warmup") o.warmup_s = std::stod(need(i));
@@ -387,7 +391,9 @@ int main(int argc, char** argv) {
     senders.push_back(std::move(sd));
   }
   for (auto& r : receivers) {
-    if (mosquitto_connect(r->m, o.host.c_str(), o.port, 60) != MOSQ_ERR_SUCCESS) die("cannot connect to broker");
+    if (mosquitto_connect(r->m, o.receiver_host.empty() ? o.host.c_str() : o.receiver_host.c_str(),
+                          o.receiver_port ? o.receiver_port : o.port, 60) != MOSQ_ERR_SUCCESS)
+      die("cannot connect to broker");
     mosquitto_loop_start(r->m);
   }
   for (auto& s : senders) {

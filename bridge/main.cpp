@@ -7,8 +7,10 @@
 #include <csignal>
 #include <memory>
 #include <mutex>
+#include <memory>
 #include <thread>
 
+#include "bridge/backplane.h"
 #include "bridge/log.h"
 #include "bridge/metrics.h"
 #include "bridge/mqtt_link.h"
@@ -60,6 +62,11 @@ int main(int argc, char** argv) {
   dispatcher.start();
   SummaryPublisher summaries(options, link);
   summaries.start();
+  std::unique_ptr<Backplane> backplane;  // cluster only: routes between this node and the others
+  if (options.backplane()) {
+    backplane = std::make_unique<Backplane>(options);
+    backplane->start();
+  }
   log("mqchat-bridge ", options.client_id, " starting: broker ", options.mqtt_host, ":", options.mqtt_port,
       ", ", options.workers, " workers");
   if (mqtt.start(stopping)) {
@@ -71,6 +78,7 @@ int main(int argc, char** argv) {
   // Everything that publishes stops before the link goes: first the leader's work, then the
   // request workers (they finish what is queued for up to 2 s and answer the rest "busy").
   summaries.stop();
+  if (backplane) backplane->stop();
   dispatcher.stop(std::chrono::seconds(2));
   mqtt.close();
   log("mqchat-bridge: stopped (", dispatcher.refused_busy(), " request(s) answered busy, ", dispatcher.dropped(),

@@ -32,6 +32,10 @@ Options parse_options(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--metrics-port", o.metrics_port, "port of the Prometheus metrics endpoint (0: none)")
       ->capture_default_str()->check(CLI::Range(0, 65535));
+  app.add_option("--node-id", o.node_id, "cluster: this node's name (needed with a backplane)");
+  app.add_option("--backplane-sentinels", o.backplane_sentinels, "cluster: Redis Sentinels host:port[,host:port...]");
+  app.add_option("--backplane-master", o.backplane_master, "cluster: Sentinel master name")->capture_default_str();
+  app.add_option("--backplane-redis", o.backplane_redis, "cluster: one Redis host:port (no Sentinel)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -41,6 +45,10 @@ Options parse_options(int argc, char** argv) {
   std::getline(in, o.password);
   if (o.password.empty()) {
     std::cerr << "mqchat-bridge: " << password_file << " holds no password\n";
+    std::exit(2);
+  }
+  if (o.backplane() && o.node_id.empty()) {
+    std::cerr << "mqchat-bridge: a backplane needs --node-id\n";
     std::exit(2);
   }
   o.pending_max = std::chrono::milliseconds(pending_ms);

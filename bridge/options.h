@@ -25,6 +25,12 @@ struct Options {
 
   std::string metrics_bind = "127.0.0.1";  // Prometheus text at http://<bind>:<port>/metrics
   int metrics_port = 9884;                 // 0 = none
+  // Cluster backplane (bridge/backplane.h): off unless a Redis address is given.
+  std::string node_id;                 // this node's name in the cluster
+  std::string backplane_sentinels;     // "host:port,..." of Redis Sentinels
+  std::string backplane_master = "mqchat";  // the Sentinel master name
+  std::string backplane_redis;         // or one Redis "host:port" without Sentinel
+  bool backplane() const { return !backplane_sentinels.empty() || !backplane_redis.empty(); }
 };
 
 // Parses argv; prints help or an error and exits on bad input.

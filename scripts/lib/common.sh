@@ -19,6 +19,8 @@ BRIDGE_METRICS_PORT=${MQCHAT_BRIDGE_METRICS_PORT:-9884}
 BIND=${MQCHAT_BIND:-127.0.0.1}
 CONFIG=${MQCHAT_CONFIG:-$ROOT/config/mqchat.yaml}
 ME=$(id -un)
+# While `./mqchat cluster up` runs, psql, dsn and user add reach the cluster's Postgres.
+[ -z "${MQCHAT_DATABASE_URL:-}" ] && [ -s "$RUN/cluster/dsn" ] && export MQCHAT_DATABASE_URL=$(<"$RUN/cluster/dsn")
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'mqchat: %s\n' "$*" >&2; exit 1; }

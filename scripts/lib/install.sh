@@ -8,7 +8,7 @@ APT_PACKAGES=(
   libpaho-mqttpp-dev libpaho-mqtt-dev libpqxx-dev postgresql postgresql-contrib
   libyaml-cpp-dev libgtest-dev libgmock-dev nlohmann-json3-dev libssl-dev libcrypt-dev uuid-dev
   zlib1g-dev libjwt-dev libbenchmark-dev libcli11-dev valgrind clang tmux chromium haproxy nftables
-  prometheus-cpp-dev
+  prometheus-cpp-dev redis-server redis-sentinel libhiredis-dev
   lintian systemd file binutils  # the package checks (tests/package): lintian, systemd-analyze, file, nm
 )
 

@@ -26,7 +26,7 @@ struct ClientOptions {
   bool clean = true;                 // false: persistent session (needs a fixed client id)
   std::string client_id;             // empty: random
   uint32_t session_expiry_s = 3600;  // MQTT 5, when !clean
-  std::string uri;                   // empty: the stack's broker (Stack::mqtt_uri())
+  std::string uri;                   // empty: the test stack's broker (Stack::mqtt_uri()); e.g. a cluster node
 };
 
 class TestClient {

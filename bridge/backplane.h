@@ -1,0 +1,121 @@
+#pragma once
+// The cluster backplane (docs/DESIGN.md "Cluster"): makes one node's broker deliver what clients
+// and services published on the others. Only runs when the bridge is given a Redis (Sentinel)
+// address; the single-node bridge never builds one.
+//
+//   local broker ──MQTT 5 no-local sub──▶ writer ──XADD──▶ Redis stream mqchat:bp
+//   Redis stream ──XREAD──▶ reader ──publish (as the service account)──▶ local broker
+//
+// Loop-free: the backplane's own MQTT connection subscribes with no-local, so what it injects is
+// never handed back to it, and the reader skips entries of its own node. Each entry carries its
+// origin node, the origin's boot id and a sequence number, so an entry written twice (a retry across
+// a Redis failover) is injected once. Presence is aggregated in Redis (which nodes hold a user),
+// with node heartbeats: a dead node's users go offline unless another node holds them.
+#include <mosquitto.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "bridge/options.h"
+#include "bridge/redis_link.h"
+
+namespace mqchat::bridge {
+
+// What a Redis stream entry carries (fields o, a, b, s, t, r, q, p).
+struct BackplaneEntry {
+  std::string origin;     // node id of the writer
+  bool all = false;       // every node injects it, the origin too (presence of a dead node's users)
+  std::string boot;       // the writer's boot id: sequence numbers restart with it
+  uint64_t seq = 0;
+  std::string topic, payload;
+  bool retained = false;
+  int qos = 1;
+};
+
+// Pure decisions, unit-tested.
+namespace backplane_rules {
+// The MQTT filters a node forwards: everything a client may receive from another node.
+const std::vector<std::string>& routed_filters();
+// "users/<u>/presence" → u.
+std::optional<std::string> presence_user(const std::string& topic);
+// The status of a presence payload ({"status":"online"|"offline",…}); nullopt if neither.
+std::optional<bool> presence_online(const std::string& payload);
+// An empty payload on chat/<room>/messages: the plugin's mark of a retry it acknowledged but
+// delivers to nobody (only service accounts may read it).
+bool is_retry_marker(const std::string& topic, const std::string& payload);
+// Highest sequence injected per (origin, boot): a sequence number at or below it is a repeat.
+class Dedup {
+ public:
+  bool is_new(const std::string& origin, const std::string& boot, uint64_t seq) const;
+  void record(const std::string& origin, const std::string& boot, uint64_t seq);
+
+ private:
+  std::map<std::string, uint64_t> highest_;
+};
+}  // namespace backplane_rules
+
+class Backplane {
+ public:
+  explicit Backplane(const Options& options);
+  ~Backplane();
+  void start();
+  void stop();  // joins; injects and forwards nothing afterwards
+
+ private:
+  struct Item {
+    enum class Kind { Forward, Presence, Reset } kind = Kind::Forward;
+    std::string topic, payload;
+    bool retained = false;
+    int qos = 1;
+    uint64_t seq = 0;  // assigned once, kept across retries
+  };
+  // libmosquitto's network thread: these never block.
+  static void on_connect(struct mosquitto*, void* self, int rc, int flags, const mosquitto_property*);
+  static void on_disconnect(struct mosquitto*, void* self, int rc, const mosquitto_property*);
+  static void on_message(struct mosquitto*, void* self, const struct mosquitto_message* m, const mosquitto_property*);
+  static void on_publish(struct mosquitto*, void* self, int mid, int rc, const mosquitto_property*);
+  void on_local_message(const std::string& topic, std::string payload, bool retained, int qos);
+  void push(Item item);
+  void write_loop();
+  void read_loop();
+  void stats_loop();
+  bool write_batch(RedisLink& redis, std::deque<Item>& batch);
+  bool handle_presence(RedisLink& redis, Item& item);
+  bool reset_self(RedisLink& redis);
+  bool heartbeat(RedisLink& redis);
+  bool reap_dead_nodes(RedisLink& redis);
+  std::vector<std::string> xadd_args(const Item& item, bool all) const;
+  bool resync_retained(RedisLink& redis);
+  bool publish(const std::string& topic, const std::string& payload, int qos, bool retained);
+  static std::string now_presence(const char* status);
+  bool publish_local(const std::string& topic, const std::string& payload);  // retained, QoS 1; false if the broker is away
+  void connect_loop();
+
+  const Options& options_;
+  const std::string boot_;
+  const std::string client_id_;
+  // libmosquitto, not Paho: Paho C 1.3 injected ~30 QoS 1 messages/s here under the broker's
+  // receive maximum; libmosquitto keeps its window full (thousands per second).
+  struct mosquitto* mosq_ = nullptr;
+  std::atomic<long> unacked_{0};  // injected QoS 1 publishes without PUBACK yet: bounded
+  std::atomic<bool> stop_{false}, mqtt_up_{false}, awaiting_uptime_{false}, resync_due_{false};
+  long last_uptime_s_ = -1;  // libmosquitto's thread only
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  uint64_t next_seq_ = 1;     // writer thread only
+  std::set<std::string> local_online_;  // writer thread only: users the local broker holds
+
+  std::atomic<uint64_t> forwarded_{0}, injected_{0}, duplicates_{0}, dropped_{0}, xadds_{0};
+  std::thread writer_, reader_, stats_, connector_;
+};
+
+}  // namespace mqchat::bridge

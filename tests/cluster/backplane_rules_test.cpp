@@ -1,0 +1,62 @@
+#include <gtest/gtest.h>
+
+#include "bridge/backplane.h"
+#include "bridge/redis_link.h"
+
+using namespace mqchat::bridge;
+
+TEST(BackplaneRules, PresenceTopicNamesItsUser) {
+  EXPECT_EQ(backplane_rules::presence_user("users/alice/presence"), "alice");
+  EXPECT_FALSE(backplane_rules::presence_user("users/alice/presence/x"));
+  EXPECT_FALSE(backplane_rules::presence_user("users//presence"));
+  EXPECT_FALSE(backplane_rules::presence_user("users/Alice_x/presence"));
+  EXPECT_FALSE(backplane_rules::presence_user("users/alice/conversations"));
+  EXPECT_FALSE(backplane_rules::presence_user("chat/alice_bob/presence"));
+}
+
+TEST(BackplaneRules, PresenceStatus) {
+  EXPECT_EQ(backplane_rules::presence_online(R"({"status":"online","since":"x"})"), true);
+  EXPECT_EQ(backplane_rules::presence_online(R"({"status":"offline"})"), false);
+  EXPECT_FALSE(backplane_rules::presence_online(R"({"status":"away"})"));
+  EXPECT_FALSE(backplane_rules::presence_online("online"));
+  EXPECT_FALSE(backplane_rules::presence_online(R"({"status":1})"));
+}
+
+TEST(BackplaneRules, RoutesWhatClientsReceiveButNotRequests) {
+  const auto& f = backplane_rules::routed_filters();
+  for (const char* want : {"chat/+/messages", "chat/+/typing", "chat/+/events", "users/+/#"})
+    EXPECT_NE(std::find(f.begin(), f.end(), want), f.end()) << want;
+  // Requests are served by the bridge of the node they arrive at: never routed.
+  for (const auto& filter : f) EXPECT_EQ(filter.find("history"), std::string::npos);
+}
+
+TEST(BackplaneRules, DedupSkipsRepeatsPerOriginAndBoot) {
+  backplane_rules::Dedup d;
+  EXPECT_TRUE(d.is_new("node1", "b1", 1));
+  d.record("node1", "b1", 1);
+  EXPECT_FALSE(d.is_new("node1", "b1", 1));  // the same entry written twice across a failover
+  EXPECT_TRUE(d.is_new("node1", "b1", 2));
+  EXPECT_TRUE(d.is_new("node2", "b1", 1));   // another origin
+  EXPECT_TRUE(d.is_new("node1", "b2", 1));   // node1 restarted: numbering starts over
+  d.record("node1", "b1", 5);
+  EXPECT_FALSE(d.is_new("node1", "b1", 3));
+  d.record("node1", "b1", 4);                // never goes back
+  EXPECT_FALSE(d.is_new("node1", "b1", 5));
+}
+
+TEST(RedisLink, ParsesHostPortLists) {
+  const auto l = parse_host_ports("10.77.0.5:26379,10.77.0.5:26380");
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0].host, "10.77.0.5");
+  EXPECT_EQ(l[1].port, 26380);
+  EXPECT_TRUE(parse_host_ports("").empty());
+  EXPECT_THROW(parse_host_ports("nohost"), std::invalid_argument);
+  EXPECT_THROW(parse_host_ports("h:0"), std::invalid_argument);
+}
+
+TEST(BackplaneRules, RetryMarkersAreNotForwarded) {
+  EXPECT_TRUE(backplane_rules::is_retry_marker("chat/alice_bob/messages", ""));
+  EXPECT_FALSE(backplane_rules::is_retry_marker("chat/alice_bob/messages", "{}"));
+  EXPECT_FALSE(backplane_rules::is_retry_marker("chat/alice_bob/typing", ""));
+  EXPECT_FALSE(backplane_rules::is_retry_marker("users/alice/presence", ""));  // a cleared retained topic is real
+}
