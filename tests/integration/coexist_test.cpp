@@ -22,12 +22,13 @@ ClientOptions at(const TestBroker& broker, std::string client_id = "") {
 // The plugin of a fresh broker loads its user directory at start: retry until it knows `user`.
 std::unique_ptr<TestClient> connect_when_known(const TestBroker& broker, const std::string& user,
                                                const std::string& password) {
-  for (int i = 0; i < 100; ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
     auto c = std::make_unique<TestClient>(user, password, at(broker));
     if (c->try_connect()) return c;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  throw std::runtime_error(user + " cannot log in to the test broker");
+  throw std::runtime_error(user + " cannot log in to the test broker with the mqchat password");
 }
 
 bool any_under(const std::vector<Received>& got, const std::string& prefix) {
