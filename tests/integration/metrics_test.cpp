@@ -59,7 +59,7 @@ Values wait_until(const std::function<Values()>& read, const std::function<bool(
 // The retained $SYS/broker/mqchat/... tree as the service account sees it, kept current.
 class SysReader {
  public:
-  SysReader() : client_("svc:bridge", Stack::bridge_password(), ClientOptions{MQTTVERSION_5, true, "metrics-test-" + random_hex()}) {
+  SysReader() : client_("svc:bridge", Stack::bridge_password(), ClientOptions{MQTTVERSION_5, true, "metrics-test-" + random_hex(), 3600, ""}) {
     client_.connect();
     if (client_.subscribe("$SYS/broker/mqchat/#", 0) >= 0x80) throw std::runtime_error("$SYS refused to the service");
   }
