@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "bridge/metrics.h"
+#include "common/config.h"
 #include "common/metrics_http.h"
 #include "plugin/metrics.h"
 #include "plugin/sys_publisher.h"
@@ -253,4 +254,27 @@ TEST(MetricsDocs, TheGuideAndTheDashboardNameOnlyRegisteredMetricsAndTheGuideNam
   for (const auto* registry : {&plugin.registry, &bridge.registry})
     for (const auto& f : registry->collect()) EXPECT_TRUE(guide.count(f.name)) << f.name << " is not in the guide";
   EXPECT_GE(dashboard.size(), 15u);
+}
+
+TEST(MetricsConfig, DefaultsOverridesAndBadValuesNameTheKey) {
+  const std::string minimal = "database: {dsn: 'dbname=x'}\nspool: {dir: spool}\n";
+  const Config c = load_config_text(minimal, "/base");
+  EXPECT_EQ(c.metrics.bind, "127.0.0.1");
+  EXPECT_EQ(c.metrics.port, 9883u);
+  EXPECT_EQ(c.metrics.sys_interval_s, 10u);
+  const Config off = load_config_text(minimal + "metrics: {port: 0, sys_interval_s: 0, bind: '::1'}\n", "/base");
+  EXPECT_EQ(off.metrics.port, 0u);
+  EXPECT_EQ(off.metrics.sys_interval_s, 0u);
+  EXPECT_EQ(off.metrics.bind, "::1");
+  EXPECT_EQ(load_config_text(minimal, "/base", {{"metrics.port", "19883"}}).metrics.port, 19883u);
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"metrics.port", "65536"}, {"metrics.port", "-1"}, {"metrics.sys_interval_s", "x"}, {"metrics.bind", ""},
+           {"metrics.nope", "1"}}) {
+    try {
+      load_config_text(minimal, "/base", {{key, value}});
+      ADD_FAILURE() << key << "=" << value << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  }
 }
