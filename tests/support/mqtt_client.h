@@ -26,6 +26,7 @@ struct ClientOptions {
   bool clean = true;                 // false: persistent session (needs a fixed client id)
   std::string client_id;             // empty: random
   uint32_t session_expiry_s = 3600;  // MQTT 5, when !clean
+  std::string server_uri;            // empty: the stack's MQTT port (e.g. "ws://127.0.0.1:<port>/mqtt")
 };
 
 class TestClient {
