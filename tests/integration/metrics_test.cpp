@@ -59,7 +59,7 @@ Values wait_until(const std::function<Values()>& read, const std::function<bool(
 // The retained $SYS/broker/mqchat/... tree as the service account sees it, kept current.
 class SysReader {
  public:
-  SysReader() : client_("svc:bridge", Stack::bridge_password(), ClientOptions{MQTTVERSION_5, true, "metrics-test-" + random_hex(), 3600, ""}) {
+  SysReader() : client_("svc:bridge", Stack::bridge_password(), options()) {
     client_.connect();
     if (client_.subscribe("$SYS/broker/mqchat/#", 0) >= 0x80) throw std::runtime_error("$SYS refused to the service");
   }
@@ -70,6 +70,11 @@ class SysReader {
   }
 
  private:
+  static ClientOptions options() {
+    ClientOptions o;
+    o.client_id = "metrics-test-" + random_hex();  // not the bridge's reserved mqchat-bridge… ids
+    return o;
+  }
   TestClient client_;
   Values values_;
 };
@@ -221,12 +226,23 @@ TEST_F(Metrics, KnownTrafficMovesSysTopicsAndPrometheusByExactlyThatMuch) {
                 at(b0, "mqchat_bridge_request_duration_seconds_bucket{kind=\"history\",le=\"+Inf\"}"),
             kHistory);
 
-  // A connection that goes is no longer counted.
+  // A connection that goes is no longer counted; one over WebSocket counts under its listener.
   third.reset();
+  ClientOptions over_ws;
+  over_ws.uri = "ws://127.0.0.1:" + std::to_string(Stack::ws_port()) + "/mqtt";
+  TestClient web(pair_.bob, kPassword, over_ws);
+  web.connect();
+  const std::string ws = "mqchat_connections{listener=\"websockets\"}", mqtt = "mqchat_connections{listener=\"mqtt\"}";
   const Values p2 = wait_until([&] { return plugin(); }, [&](const Values& v) {
-    return at(v, "mqchat_connections_all") == at(p0, "mqchat_connections_all");
+    return at(v, mqtt) == at(p0, mqtt) && at(v, ws) == at(p0, ws) + 1;
   });
-  EXPECT_EQ(at(p2, "mqchat_connections{listener=\"mqtt\"}"), at(p0, "mqchat_connections{listener=\"mqtt\"}"));
+  EXPECT_EQ(at(p2, mqtt), at(p0, mqtt));
+  EXPECT_EQ(at(p2, ws), at(p0, ws) + 1);
+  EXPECT_EQ(at(p2, "mqchat_connections_all"), at(p0, "mqchat_connections_all") + 1);
+  web.disconnect();
+  const Values p3 = wait_until([&] { return plugin(); }, [&](const Values& v) { return at(v, ws) == at(p0, ws); });
+  EXPECT_EQ(at(p3, ws), at(p0, ws));
+  EXPECT_EQ(at(p3, "mqchat_connections_all"), at(p0, "mqchat_connections_all"));
 }
 
 TEST_F(Metrics, ShipperLagAndPostgresErrorsShowAnOutageAndItsEnd) {

@@ -18,7 +18,8 @@ TestClient::TestClient(std::string username, std::string password, ClientOptions
     : username_(std::move(username)),
       password_(std::move(password)),
       options_(std::move(options)),
-      client_(options_.uri.empty() ? Stack::mqtt_uri() : options_.uri, options_.client_id.empty() ? random_client_id() : options_.client_id,
+      client_(options_.uri.empty() ? Stack::mqtt_uri() : options_.uri,
+              options_.client_id.empty() ? random_client_id() : options_.client_id,
               mqtt::create_options(options_.mqtt_version)) {
   client_.set_message_callback([this](mqtt::const_message_ptr msg) {
     std::lock_guard<std::mutex> lock(mu_);

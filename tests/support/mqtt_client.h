@@ -26,7 +26,7 @@ struct ClientOptions {
   bool clean = true;                 // false: persistent session (needs a fixed client id)
   std::string client_id;             // empty: random
   uint32_t session_expiry_s = 3600;  // MQTT 5, when !clean
-  std::string uri;                   // empty: the test stack's broker (Stack::mqtt_uri()); e.g. a cluster node
+  std::string uri;                   // empty: the test stack's broker (Stack::mqtt_uri()); e.g. "ws://127.0.0.1:<port>/mqtt" or a cluster node
 };
 
 class TestClient {
