@@ -20,7 +20,7 @@ create table if not exists message_reactions (
   message_id uuid not null references messages (id) on delete cascade,
   user_id    uuid not null references profiles (id) on delete cascade,
   emoji      text not null constraint message_reactions_emoji check (mqchat_is_emoji(emoji)),
-  created_at timestamptz not null default now(),
+  created_at timestamptz not null default clock_timestamp(),   -- orders ties: first used first
   primary key (message_id, user_id, emoji)
 );
 create index if not exists message_reactions_user on message_reactions (user_id);
@@ -46,6 +46,15 @@ $$;
 create or replace function mqchat_message_view_json(m messages, room text, sender text, p_viewer uuid) returns jsonb
 language sql stable as $$
   select mqchat_message_full_json(m, room, sender)
+         || case when exists (select 1 from message_reactions r where r.message_id = m.id)
+                 then jsonb_build_object('reactions', mqchat_reactions_json(m.id, p_viewer)) else '{}'::jsonb end
+$$;
+
+-- A history page's message (010's form, read_at of the recipient) with reactions as `p_viewer` sees them.
+create or replace function mqchat_history_view_json(m messages, room text, sender text, recipient uuid, p_viewer uuid)
+returns jsonb
+language sql stable as $$
+  select mqchat_history_json(m, room, sender, recipient)
          || case when exists (select 1 from message_reactions r where r.message_id = m.id)
                  then jsonb_build_object('reactions', mqchat_reactions_json(m.id, p_viewer)) else '{}'::jsonb end
 $$;
@@ -144,6 +153,7 @@ create policy reactions_of_visible_messages on message_reactions for select to m
 
 revoke all on function mqchat_is_emoji(text), mqchat_max_reactions_per_user(), mqchat_reaction_counts(uuid),
   mqchat_reactions_json(uuid, uuid), mqchat_message_view_json(messages, text, text, uuid),
+  mqchat_history_view_json(messages, text, text, uuid, uuid),
   mqchat_react_core(uuid, uuid, uuid, text, boolean),
   mqchat_react(text, text, uuid, text, boolean), mqchat_react_as_caller(uuid, text, boolean),
   add_reaction(uuid, text), remove_reaction(uuid, text)

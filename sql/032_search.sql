@@ -21,6 +21,16 @@ language sql immutable strict as $$
   select replace(replace(replace(replace(replace(t, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')
 $$;
 
+-- A headline of `content` for `q`: up to two fragments, matches in <mark>…</mark>, everything else
+-- HTML-escaped (markers from the Private Use Area, taken out of the content first, mark the matches
+-- while ts_headline works on the raw text; the parser drops what looks like an HTML tag).
+create or replace function mqchat_headline(content text, q tsquery) returns text
+language sql immutable as $$
+  select replace(replace(mqchat_html_escape(ts_headline('simple', translate(content, E'\ue000\ue001', ''), q,
+           E'StartSel=\ue000, StopSel=\ue001, MaxWords=24, MinWords=8, ShortWord=1, MaxFragments=2, FragmentDelimiter=" … "')),
+         E'\ue000', '<mark>'), E'\ue001', '</mark>')
+$$;
+
 create or replace function mqchat_search_max_limit() returns int language sql immutable as $$ select 50 $$;
 
 -- One page of `p_user`'s search for `p_query`, in `p_conv` only when given, newer than nothing and
@@ -58,8 +68,7 @@ begin
      limit p_limit + 1),
   shown as (select * from hits order by id desc limit p_limit)
   select jsonb_agg(mqchat_message_view_json(h, c.room, s.username, p_user)
-                   || jsonb_build_object('headline', ts_headline('simple', mqchat_html_escape(h.content), q,
-                        'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8, ShortWord=1, MaxFragments=2, FragmentDelimiter=" … "'))
+                   || jsonb_build_object('headline', mqchat_headline(h.content, q))
                    order by h.id desc),
          (select count(*) from hits)
     into page, n
@@ -106,7 +115,7 @@ begin
 end;
 $$;
 
-revoke all on function mqchat_user_conversation_ids(uuid), mqchat_html_escape(text), mqchat_search_max_limit(),
+revoke all on function mqchat_user_conversation_ids(uuid), mqchat_html_escape(text), mqchat_headline(text, tsquery), mqchat_search_max_limit(),
   mqchat_search_core(uuid, text, uuid, uuid, int), mqchat_search(text, text, text, uuid, int),
   search_messages(text, uuid, int, text)
   from public, mqchat_app;

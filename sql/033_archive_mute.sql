@@ -116,11 +116,9 @@ begin
        and (p_before is null or m.id < p_before) and (p_after is null or m.id > p_after)
      order by (case when p_after is null then m.id end) desc, (case when p_after is not null then m.id end)
      limit p_limit)
-  select coalesce(jsonb_agg(mqchat_history_json(r, c.room, p.username,
-                              case when r.sender_id = c.participant_1 then c.participant_2 else c.participant_1 end)
-                            || case when exists (select 1 from message_reactions x where x.message_id = r.id)
-                                    then jsonb_build_object('reactions', mqchat_reactions_json(r.id, viewer))
-                                    else '{}'::jsonb end
+  select coalesce(jsonb_agg(mqchat_history_view_json(r, c.room, p.username,
+                              case when r.sender_id = c.participant_1 then c.participant_2 else c.participant_1 end,
+                              viewer)
                             order by r.id), '[]'::jsonb)
     into page
     from page_rows r join profiles p on p.id = r.sender_id;
@@ -161,6 +159,30 @@ begin
    where me in (c.participant_1, c.participant_2)
      and not coalesce(mqchat_is_archived(s, c.last_message_id), false)
    order by greatest(c.updated_at, last_message.created_at) desc, last_message.id desc nulls last, c.id;
+end;
+$$;
+
+-- The conversation with a user (011) with reactions as the caller sees them.
+create or replace function get_conversation_by_username(username text) returns jsonb
+language plpgsql security definer set search_path = public, pg_temp as $$
+declare
+  me  uuid := mqchat_current_user_id();
+  cid uuid := get_or_create_conversation(me, mqchat_profile_id(username));
+  c   conversations;
+begin
+  select * into c from conversations where id = cid;
+  return jsonb_build_object(
+    'id', c.id, 'room', c.room, 'with', username,
+    'created_at', mqchat_ts(c.created_at), 'updated_at', mqchat_ts(c.updated_at),
+    'messages', coalesce((
+      select jsonb_agg(j order by id)
+        from (select mqchat_history_view_json(m, c.room, p.username,
+                       case when m.sender_id = c.participant_1 then c.participant_2 else c.participant_1 end, me) as j,
+                     m.id
+                from messages m join profiles p on p.id = m.sender_id
+               where m.conversation_id = cid
+               order by m.id desc
+               limit 50) last_50), '[]'::jsonb));
 end;
 $$;
 
