@@ -4,6 +4,7 @@
 
 #include "common/json_text.h"
 #include "common/utf8.h"
+#include "common/uuid.h"
 
 namespace mqchat {
 
@@ -104,6 +105,7 @@ struct MessageFields {
   std::optional<std::string_view> content;
   std::optional<std::string_view> type;
   std::optional<std::string_view> client_id;
+  std::optional<std::string_view> reply_to;  // "" when present but not a string
 };
 
 // The rules for client_id, content and type, in the order their refusals are reported.
@@ -126,6 +128,11 @@ Parsed<DraftMessage> draft_from_fields(const MessageFields& f, const MessageLimi
   if (f.type) {
     if (!is_message_type(*f.type)) return refuse("bad_type", "\"type\" must be one of text, image, file");
     draft.type.assign(*f.type);
+  }
+  if (f.reply_to) {  // only the form here; whether it is a message of this room is Postgres' call
+    const auto id = parse_uuid(*f.reply_to);
+    if (!id) return refuse("bad_reply_to", "\"reply_to\" must be a message id (UUID)");
+    draft.reply_to = to_string(*id);
   }
   return Parsed<DraftMessage>{std::move(draft), {}};
 }
@@ -168,6 +175,7 @@ std::optional<MessageFields> scan_flat_message(std::string_view s) {
       std::optional<std::string_view>* field = *key == "content"     ? &f.content
                                                : *key == "type"      ? &f.type
                                                : *key == "client_id" ? &f.client_id
+                                               : *key == "reply_to"  ? &f.reply_to
                                                                      : nullptr;
       if (*key == "metadata" || (field && *field)) return std::nullopt;
       if (field) *field = value;
@@ -211,6 +219,9 @@ Parsed<DraftMessage> parse_message_payload(std::string_view payload, const Messa
     fields.content = content->get_ref<const std::string&>();
   if (const auto type = doc.find("type"); type != doc.end())
     fields.type = type->is_string() ? std::string_view(type->get_ref<const std::string&>()) : std::string_view();
+  if (const auto reply_to = doc.find("reply_to"); reply_to != doc.end() && !reply_to->is_null())
+    fields.reply_to =
+        reply_to->is_string() ? std::string_view(reply_to->get_ref<const std::string&>()) : std::string_view();
   auto draft = draft_from_fields(fields, limits);
   if (!draft) return draft;
 
@@ -236,7 +247,7 @@ std::string to_json(const StoredMessage& m) {
     out.append(value).push_back('"');
   };
   std::string out;
-  out.reserve(220 + m.room.size() + m.sender.size() + m.draft.content.size() + m.draft.metadata_json.size() +
+  out.reserve(240 + m.room.size() + m.sender.size() + m.draft.content.size() + m.draft.metadata_json.size() +
               m.draft.client_id.size());
   plain(out, "{\"id\":", m.id);
   plain(out, ",\"conversation_id\":", m.conversation_id);
@@ -250,6 +261,7 @@ std::string to_json(const StoredMessage& m) {
   if (m.draft.client_id.empty()) out.append("null");
   else append_json_string(out, m.draft.client_id);
   plain(out, ",\"created_at\":", m.created_at);
+  if (!m.draft.reply_to.empty()) plain(out, ",\"reply_to\":", m.draft.reply_to);  // canonical uuid
   out.push_back('}');
   return out;
 }
