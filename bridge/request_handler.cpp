@@ -107,12 +107,9 @@ Outcome reply(const Request& r, std::string_view leaf, json body) {
 
 // Archive / mute: per user, so answered privately; the summary follows (the SQL notifies the room).
 Outcome settings(const Request& r, pqxx::work& tx) {
-  const bool archive = r.kind == RequestKind::Archive;
-  const std::optional<bool> archived = archive ? std::optional<bool>(r.on) : std::nullopt;
-  const std::optional<bool> muted = archive ? std::nullopt : std::optional<bool>(r.on);
-  auto res = json::parse(tx.exec_params1("select mqchat_set_conversation($1, $2, $3, $4)::text", r.room, r.requester,
-                                         archived, muted)[0]
-                             .as<std::string>());
+  const char* sql = r.kind == RequestKind::Archive ? "select mqchat_set_conversation($1, $2, $3, null)::text"
+                                                     : "select mqchat_set_conversation($1, $2, null, $3)::text";
+  auto res = json::parse(tx.exec_params1(sql, r.room, r.requester, r.on)[0].as<std::string>());
   if (res["status"] == "not_found") return refused(r, "not_found", "no conversation " + r.room + " yet");
   res.erase("status");
   return reply(r, "settings", std::move(res));

@@ -66,9 +66,10 @@ int search_command(ChatApi& api, Output o, const std::string& query, const std::
   }
   if (page["results"].empty()) o.out << "Nothing found for \"" << query << "\".\n";
   for (const auto& r : page["results"]) {
-    const auto room = parse_room(r.value("room", std::string()));
+    const std::string room_name = r.value("room", std::string());
+    const auto room = parse_room(room_name);  // views into room_name
     const std::string sender = r.value("sender", std::string());
-    const std::string with = room ? std::string(room->other(api.user())) : r.value("room", std::string());
+    const std::string with = room ? std::string(room->other(api.user())) : room_name;
     o.out << "[" << short_time(r.value("created_at", std::string())) << "] with " << with << " · " << sender << ": "
           << headline_text(r.value("headline", std::string())) << " #"
           << short_id(r.value("id", std::string())) << "\n";

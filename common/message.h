@@ -34,7 +34,7 @@ struct DraftMessage {
   std::string type = "text";
   std::string metadata_json = "{}";  // compact JSON object text
   std::string client_id;             // empty = none
-  std::string reply_to;              // canonical id of the message this answers; empty = none
+  std::string reply_to{};            // canonical id of the message this answers; empty = none
 };
 
 template <typename T>

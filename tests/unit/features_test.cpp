@@ -77,7 +77,7 @@ TEST(Features, UserRequestTopics) {
 TEST(Features, ReplyToIsAnOptionalCanonicalId) {
   const MessageLimits limits;
   // Flat (fast scanner) and full-parser payloads agree.
-  for (const std::string payload : {R"({"content":"hi","reply_to":")" + kId + R"("})",
+  for (const std::string& payload : {R"({"content":"hi","reply_to":")" + kId + R"("})",
                                     R"({"content":"hi","metadata":{"a":1},"reply_to":")" + kId + R"("})"}) {
     const auto m = parse_message_payload(payload, limits);
     ASSERT_TRUE(m) << payload;
@@ -88,7 +88,7 @@ TEST(Features, ReplyToIsAnOptionalCanonicalId) {
   EXPECT_EQ(upper.value->reply_to, kId);
   EXPECT_TRUE(parse_message_payload(R"({"content":"hi","reply_to":null})", limits).value->reply_to.empty());
   EXPECT_TRUE(parse_message_payload("plain text", limits).value->reply_to.empty());
-  for (const std::string payload : {R"({"content":"hi","reply_to":"x"})", R"({"content":"hi","reply_to":""})",
+  for (const std::string& payload : {R"({"content":"hi","reply_to":"x"})", R"({"content":"hi","reply_to":""})",
                                     R"({"content":"hi","reply_to":42})", R"({"content":"hi","reply_to":{}})",
                                     R"({"content":"hi","reply_to":"01a20f9a-ffca-725d-a243-6b84bdd75e0c0"})"}) {
     const auto m = parse_message_payload(payload, limits);
