@@ -87,6 +87,8 @@ begin
     get diagnostics changed = row_count;
   end if;
   if changed = 0 then return jsonb_build_object('status', 'ok', 'changed', false); end if;
+  -- Summaries show the last message's reactions: they are published again when it changes.
+  perform pg_notify('mqchat_rooms', c.room) from conversations c where c.id = conv and c.last_message_id = p_id;
   return jsonb_build_object('status', 'ok', 'changed', true, 'event', jsonb_build_object(
     'event', 'reaction', 'id', p_id, 'user', (select username from profiles where id = p_user), 'emoji', p_emoji,
     'action', case when p_add then 'added' else 'removed' end, 'reactions', mqchat_reaction_counts(p_id)));
