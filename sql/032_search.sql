@@ -63,25 +63,27 @@ begin
   if numnode(q) = 0 or cardinality(convs) = 0 then
     return jsonb_build_object('status', 'ok', 'results', '[]'::jsonb, 'next', null);
   end if;
-  -- Per conversation (GIN cannot take "= any(array)"): each gives its newest hits, by the index
-  -- for rare words or walking back its newest messages for common ones; the newest of all win.
-  with hits as (
-    select h.* from unnest(convs) cid
-     cross join lateral (
-       select m.* from messages m
-        where m.conversation_id = cid and m.search_words @@ q
-          and m.deleted_at is null and (p_before is null or m.id < p_before)
-        order by m.id desc
-        limit p_limit + 1) h
-     order by h.id desc
-     limit p_limit + 1),
-  shown as (select * from hits order by id desc limit p_limit)
-  select jsonb_agg(mqchat_message_view_json(h, c.room, s.username, p_user)
-                   || jsonb_build_object('headline', mqchat_headline(h.content, q))
-                   order by h.id desc),
-         (select count(*) from hits)
-    into page, n
-    from shown h join conversations c on c.id = h.conversation_id join profiles s on s.id = h.sender_id;
+  -- Per conversation (GIN cannot take "= any(array)"): each gives its newest hits, through the
+  -- index for rare words or walking back its newest messages for common ones; the newest of all
+  -- win. EXECUTE plans with the actual words (a cached generic plan would pick one way for all).
+  execute $q$
+    with hits as (
+      select h.* from unnest($1::uuid[]) cid
+       cross join lateral (
+         select m.* from messages m
+          where m.conversation_id = cid and m.search_words @@ $2
+            and m.deleted_at is null and ($3::uuid is null or m.id < $3)
+          order by m.id desc
+          limit $4 + 1) h
+       order by h.id desc
+       limit $4 + 1),
+    shown as (select * from hits order by id desc limit $4)
+    select jsonb_agg(mqchat_message_view_json(h, c.room, s.username, $5)
+                     || jsonb_build_object('headline', mqchat_headline(h.content, $2))
+                     order by h.id desc),
+           (select count(*) from hits)
+      from shown h join conversations c on c.id = h.conversation_id join profiles s on s.id = h.sender_id
+  $q$ into page, n using convs, q, p_before, p_limit, p_user;
   return jsonb_build_object('status', 'ok', 'results', coalesce(page, '[]'::jsonb),
                             'next', case when n > p_limit then page->-1->>'id' end);
 end;
