@@ -33,7 +33,8 @@ select (row_number() over (order by id) - 1)::int as idx, id, participant_1, par
 create unique index on bench_conv (idx);
 
 -- Bulk load: referential-integrity triggers off for this session, secondary indexes rebuilt after.
-drop index if exists messages_conversation_id;
+-- (conversation_id, id) is a unique constraint since sql/030 (reply targets reference it): kept.
+drop index if exists messages_search;
 drop index if exists messages_sender;
 set session_replication_role = replica;
 
@@ -53,7 +54,7 @@ select (lpad(to_hex(g.ms), 12, '0') || '7' || lpad(to_hex(g.n % 4096), 3, '0') |
   join bench_conv c on c.idx = g.idx;
 
 set session_replication_role = origin;
-create index messages_conversation_id on messages (conversation_id, id);
+create index messages_search on messages using gin (conversation_id, search_words);
 create index messages_sender on messages (sender_id);
 vacuum analyze messages;
 

@@ -15,19 +15,20 @@ BridgeMetrics::BridgeMetrics()
                                          "Postgres connections opened (one per worker and the leader; more: "
                                          "reconnects)",
                                          "bridge/postgres/connects")) {
-  for (size_t k = 0; k < kKinds.size(); ++k) {
+  for (size_t k = 0; k < kRequestKinds; ++k) {
+    const std::string kind(kind_name(RequestKind(k)));
     for (size_t r = 0; r < kResults.size(); ++r)
       requests_[k][r] = &registry.counter("mqchat_bridge_requests_total", "Requests by kind and outcome",
-                                          "bridge/requests", {{"kind", kKinds[k]}, {"result", kResults[r]}});
+                                          "bridge/requests", {{"kind", kind}, {"result", kResults[r]}});
   }
   invalid_ = &registry.counter("mqchat_bridge_requests_total", "", "bridge/requests",
                                {{"kind", "invalid"}, {"result", "refused"}});
-  for (size_t k = 0; k < kKinds.size(); ++k)
+  for (size_t k = 0; k < kRequestKinds; ++k)
     latency_[k] = &registry.histogram("mqchat_bridge_request_duration_seconds",
                                       "From a request's arrival at the bridge to its reply being published",
                                       "bridge/request_duration_seconds",
                                       {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5},
-                                      {{"kind", kKinds[k]}});
+                                      {{"kind", std::string(kind_name(RequestKind(k)))}});
 }
 
 void BridgeMetrics::request(RequestKind kind, Result result) noexcept {

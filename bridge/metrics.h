@@ -25,11 +25,10 @@ class BridgeMetrics {
   metrics::Counter& postgres_connects;
 
  private:
-  static constexpr std::array<const char*, 4> kKinds = {"history", "read", "edit", "delete"};
   static constexpr std::array<const char*, 4> kResults = {"ok", "refused", "busy", "failed"};
-  std::array<std::array<metrics::Counter*, kResults.size()>, kKinds.size()> requests_{};
+  std::array<std::array<metrics::Counter*, kResults.size()>, kRequestKinds> requests_{};
   metrics::Counter* invalid_ = nullptr;
-  std::array<metrics::Histogram*, kKinds.size()> latency_{};
+  std::array<metrics::Histogram*, kRequestKinds> latency_{};
 };
 
 extern BridgeMetrics bridge_metrics;

@@ -66,8 +66,9 @@ bool MqttLink::start(const std::atomic<bool>& stop) {
 void MqttLink::subscribe_requests() {
   const std::string prefix = "$share/" + options_.share_group + "/chat/+/";
   try {
-    for (const char* request : {"history", "read", "edit", "delete"})
+    for (const char* request : {"history", "read", "edit", "delete", "react", "archive", "mute"})
       client_.subscribe(prefix + request, 1, nullptr, subscribe_listener_);
+    client_.subscribe("$share/" + options_.share_group + "/users/+/requests/+", 1, nullptr, subscribe_listener_);
   } catch (const mqtt::exception& e) {
     log("mqtt: subscribing failed (", e.what(), ")");
   }

@@ -19,6 +19,9 @@ std::optional<RequestKind> kind_of(ChatChannel c) {
     case ChatChannel::Read: return RequestKind::Read;
     case ChatChannel::Edit: return RequestKind::Edit;
     case ChatChannel::Delete: return RequestKind::Delete;
+    case ChatChannel::React: return RequestKind::React;
+    case ChatChannel::Archive: return RequestKind::Archive;
+    case ChatChannel::Mute: return RequestKind::Mute;
     default: return std::nullopt;
   }
 }
@@ -56,6 +59,11 @@ std::string_view kind_name(RequestKind k) {
     case RequestKind::Read: return "read";
     case RequestKind::Edit: return "edit";
     case RequestKind::Delete: return "delete";
+    case RequestKind::React: return "react";
+    case RequestKind::Archive: return "archive";
+    case RequestKind::Mute: return "mute";
+    case RequestKind::Search: return "search";
+    case RequestKind::Archived: return "archived";
   }
   return "?";
 }
@@ -65,7 +73,13 @@ bool is_allowed_response_topic(std::string_view topic, std::string_view requeste
   const auto t = parse_user_topic(topic);
   if (!t || t->user != requester || t->rest.empty()) return false;
   const std::string_view first = t->rest.substr(0, t->rest.find('/'));
-  return !first.empty() && first != "presence" && first != "conversations";
+  return !first.empty() && first != "presence" && first != "conversations" && first != "requests";
+}
+
+std::string queue_key(std::string_view topic) {
+  if (const auto t = parse_chat_topic(topic)) return std::string(t->room_name);
+  if (const auto u = parse_user_request_topic(topic)) return "users/" + std::string(u->user);
+  return {};
 }
 
 bool is_allowed_reply_topic(std::string_view topic, std::string_view room, std::string_view requester) {
@@ -96,7 +110,9 @@ ParsedRequest parse_request(std::string_view topic, std::string_view payload, st
   };
 
   const auto t = parse_chat_topic(topic);
-  const auto kind = t ? kind_of(t->channel) : std::nullopt;
+  const auto u = t ? std::nullopt : parse_user_request_topic(topic);
+  auto kind = t ? kind_of(t->channel) : std::nullopt;
+  if (u) kind = u->kind == UserRequest::Search ? RequestKind::Search : RequestKind::Archived;
   if (!kind) return fail("bad_topic", "not a request topic");
 
   auto parsed = parse_json_object(payload, limits);
@@ -108,7 +124,8 @@ ParsedRequest parse_request(std::string_view topic, std::string_view payload, st
   if (who == doc.end() || !who->is_string() || !is_valid_username(who->get_ref<const std::string&>()))
     return fail("no_requester", "request carries no authenticated requester");
   const std::string requester = who->get<std::string>();
-  if (!t->room.has(requester)) return fail("not_participant", requester + " is not a participant of the room");
+  if (t && !t->room.has(requester)) return fail("not_participant", requester + " is not a participant of the room");
+  if (u && u->user != requester) return fail("forbidden", requester + " may only ask on users/" + requester + "/requests/");
   err.requester = requester;
 
   if (const auto rid = doc.find("request_id"); rid != doc.end() && !rid->is_null()) {
@@ -131,7 +148,7 @@ ParsedRequest parse_request(std::string_view topic, std::string_view payload, st
   Request r;
   r.kind = *kind;
   r.topic.assign(topic);
-  r.room.assign(t->room_name);
+  if (t) r.room.assign(t->room_name);
   r.requester = requester;
   r.request_id = err.request_id;
   r.response_topic = err.response_topic;
@@ -175,6 +192,54 @@ ParsedRequest parse_request(std::string_view topic, std::string_view payload, st
       }
       break;
     }
+    case RequestKind::React: {
+      const auto id = id_field(doc, "id");
+      if (!id.present || !id.ok) return fail("bad_request", "\"id\" must be a message id (UUID)");
+      r.target = id.value;
+      const auto e = doc.find("emoji");
+      if (e == doc.end() || !e->is_string() || e->get_ref<const std::string&>().empty() ||
+          e->get_ref<const std::string&>().size() > kMaxEmojiBytes)
+        return fail("bad_emoji", "\"emoji\" must be one emoji");  // the rest is checked by Postgres
+      r.emoji = e->get<std::string>();
+      if (const auto rm = doc.find("remove"); rm != doc.end() && !rm->is_null()) {
+        if (!rm->is_boolean()) return fail("bad_request", "\"remove\" must be true or false");
+        r.remove = rm->get<bool>();
+      }
+      break;
+    }
+    case RequestKind::Archive:
+    case RequestKind::Mute: {
+      const char* key = r.kind == RequestKind::Archive ? "archived" : "muted";
+      if (const auto on = doc.find(key); on != doc.end() && !on->is_null()) {
+        if (!on->is_boolean()) return fail("bad_request", std::string("\"") + key + "\" must be true or false");
+        r.on = on->get<bool>();
+      }
+      break;
+    }
+    case RequestKind::Search: {
+      const auto q = doc.find("query");
+      if (q == doc.end() || !q->is_string()) return fail("bad_request", "\"query\" must be a string");
+      r.query = q->get<std::string>();
+      const auto chars = utf8_length(r.query);
+      if (!chars || *chars == 0 || *chars > kMaxQueryChars || !has_visible_char(r.query))
+        return fail("bad_request", "\"query\" must have 1.." + std::to_string(kMaxQueryChars) + " characters, not blank");
+      if (const auto room = doc.find("room"); room != doc.end() && !room->is_null()) {
+        if (!room->is_string() || !parse_room(room->get_ref<const std::string&>()))
+          return fail("bad_request", "\"room\" must be a room name");
+        r.room = room->get<std::string>();
+      }
+      const auto before = id_field(doc, "before");
+      if (!before.ok) return fail("bad_request", "\"before\" must be a message id (UUID): a page's \"next\"");
+      if (before.present) r.before = before.value;
+      r.limit = kDefaultSearchLimit;
+      if (const auto lim = doc.find("limit"); lim != doc.end() && !lim->is_null()) {
+        if (!lim->is_number_integer() || lim->get<long long>() < 1 || lim->get<long long>() > kMaxSearchLimit)
+          return fail("bad_request", "\"limit\" must be an integer from 1 to " + std::to_string(kMaxSearchLimit));
+        r.limit = static_cast<int>(lim->get<long long>());
+      }
+      break;
+    }
+    case RequestKind::Archived: break;
   }
   return r;
 }

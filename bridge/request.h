@@ -1,5 +1,6 @@
 #pragma once
-// Requests the bridge serves (chat/<room>/{history,read,edit,delete}), parsed and checked without
+// Requests the bridge serves (chat/<room>/{history,read,edit,delete,react,archive,mute} and
+// users/<me>/requests/{search,archived}), parsed and checked without
 // touching the broker or the database, and the JSON it answers with.
 #include <optional>
 #include <string>
@@ -10,17 +11,22 @@
 
 namespace mqchat::bridge {
 
-enum class RequestKind { History, Read, Edit, Delete };
+enum class RequestKind { History, Read, Edit, Delete, React, Archive, Mute, Search, Archived };
+constexpr size_t kRequestKinds = 9;  // the number of RequestKind values (bridge metrics keep one series each)
 std::string_view kind_name(RequestKind k);
 
 constexpr int kDefaultHistoryLimit = 50;
 constexpr int kMaxHistoryLimit = 200;
 constexpr size_t kMaxRequestIdChars = 128;
+constexpr int kDefaultSearchLimit = 20;
+constexpr int kMaxSearchLimit = 50;
+constexpr size_t kMaxQueryChars = 256;
+constexpr size_t kMaxEmojiBytes = 64;
 
 struct Request {
   RequestKind kind = RequestKind::History;
-  std::string topic;      // chat/<room>/<kind>, as published
-  std::string room;       // canonical room name
+  std::string topic;      // chat/<room>/<kind> or users/<me>/requests/<kind>, as published
+  std::string room;       // canonical room name (search: the optional room filter; archived: empty)
   std::string requester;  // stamped by the broker plugin from the authenticated connection
   std::optional<std::string> request_id;
 
@@ -33,6 +39,14 @@ struct Request {
   std::string target;
   bool up_to = false;
   std::string content;  // edit
+
+  // react: target is "id"; emoji, and remove (true: take it away)
+  std::string emoji;
+  bool remove = false;
+  // archive / mute: the new state ("archived" / "muted", default true)
+  bool on = true;
+  // search: query, optional room filter (in room), before (page), limit
+  std::string query;
 
   // MQTT 5 request/response: where to answer (already checked to be under users/<requester>/)
   std::string response_topic;
@@ -78,5 +92,11 @@ RequestError refuse(const Request& r, std::string code, std::string reason);
 std::string read_event_json(std::string_view reader, std::string_view id, bool up_to, std::string_view read_at);
 std::string edited_event_json(std::string_view id, std::string_view content, std::string_view edited_at);
 std::string deleted_event_json(std::string_view id, std::string_view deleted_at);
+
+// The key that orders requests: a room's requests one at a time, a user's own requests likewise.
+std::string queue_key(std::string_view topic);
+
+// Is this request about a user (users/<me>/requests/…) rather than a room?
+inline bool is_user_request(RequestKind k) { return k == RequestKind::Search || k == RequestKind::Archived; }
 
 }  // namespace mqchat::bridge

@@ -39,8 +39,7 @@ void RequestDispatcher::answer_busy(const ParsedRequest& parsed) {
 
 void RequestDispatcher::submit(IncomingRequest in) {
   auto parsed = parse_request(in.topic, in.payload, in.response_topic, in.correlation_data);
-  const auto topic = parse_chat_topic(in.topic);
-  const std::string room = topic ? std::string(topic->room_name) : std::string();
+  const std::string room = queue_key(in.topic);  // a room, or users/<u> for a user's own requests
   std::lock_guard<std::mutex> lock(mu_);
   if (closing_ || queue_.size() >= options_.max_queued) {
     answer_busy(parsed);
@@ -77,7 +76,9 @@ void RequestDispatcher::serve(const Request& request, const Item& item, bool& re
   retry = outcome.status == Outcome::Status::NotYetStored && Clock::now() < item.give_up_at && !stop_ &&
           is_recent_message_id(request.target, options_.pending_max + std::chrono::seconds(2));
   if (retry) return;
-  for (const auto& p : outcome.publications) publish_reply(p, request.room, request.requester);
+  // A user's requests (search, archived list) answer privately only: no room's events.
+  const std::string room = is_user_request(request.kind) ? std::string() : request.room;
+  for (const auto& p : outcome.publications) publish_reply(p, room, request.requester);
   const std::string errors = user_topic(request.requester, "errors");
   if (result == BridgeMetrics::Result::Ok)
     for (const auto& p : outcome.publications)

@@ -78,6 +78,57 @@ Outcome change(const Request& r, pqxx::work& tx) {
   return event(r, deleted_event_json(r.target, res["deleted_at"].get<std::string>()));
 }
 
+// Reactions: the room's event comes from SQL (the same JSON as the SQL API's outbox event).
+Outcome react(const Request& r, pqxx::work& tx) {
+  const auto res = json::parse(tx.exec_params1("select mqchat_react($1, $2, $3::uuid, $4, $5)::text", r.room,
+                                               r.requester, r.target, r.emoji, !r.remove)[0]
+                                   .as<std::string>());
+  const std::string status = res["status"];
+  if (status == "not_found") return not_found(r);
+  if (status == "bad_emoji") return refused(r, "bad_emoji", "\"emoji\" must be one emoji (up to 16 code points)");
+  if (status == "too_many") return refused(r, "too_many", "too many different reactions of yours on this message");
+  if (status == "deleted") return refused(r, "deleted", "message " + r.target + " was deleted");
+  // Already there / already gone: no event; a requester waiting on its request_id is told so.
+  if (!res.value("changed", false)) {
+    if (!r.request_id) return {};
+    return refused(r, "unchanged", std::string("that reaction is ") + (r.remove ? "not there" : "already there"));
+  }
+  return event(r, res["event"].dump());
+}
+
+// A private answer to the requester: on their MQTT 5 response topic, or users/<me>/<leaf>.
+Outcome reply(const Request& r, std::string_view leaf, json body) {
+  body["request_id"] = r.request_id ? json(*r.request_id) : json(nullptr);
+  Outcome o;
+  o.publications.push_back({r.response_topic.empty() ? user_topic(r.requester, leaf) : r.response_topic, body.dump(),
+                            false, r.correlation_data});
+  return o;
+}
+
+// Archive / mute: per user, so answered privately; the summary follows (the SQL notifies the room).
+Outcome settings(const Request& r, pqxx::work& tx) {
+  const char* sql = r.kind == RequestKind::Archive ? "select mqchat_set_conversation($1, $2, $3, null)::text"
+                                                     : "select mqchat_set_conversation($1, $2, null, $3)::text";
+  auto res = json::parse(tx.exec_params1(sql, r.room, r.requester, r.on)[0].as<std::string>());
+  if (res["status"] == "not_found") return refused(r, "not_found", "no conversation " + r.room + " yet");
+  res.erase("status");
+  return reply(r, "settings", std::move(res));
+}
+
+Outcome search(const Request& r, pqxx::work& tx) {
+  const std::optional<std::string> room = r.room.empty() ? std::nullopt : std::optional<std::string>(r.room);
+  auto res = json::parse(tx.exec_params1("select mqchat_search($1, $2, $3, $4::uuid, $5)::text", r.requester, r.query,
+                                         room, r.before, r.limit)[0]
+                             .as<std::string>());
+  if (res["status"] != "ok") return refused(r, "bad_request", res.value("reason", std::string("bad query")));
+  return reply(r, "search", json{{"query", r.query}, {"results", res["results"]}, {"next", res["next"]}});
+}
+
+Outcome archived(const Request& r, pqxx::work& tx) {
+  const auto list = json::parse(tx.exec_params1("select mqchat_archived($1)::text", r.requester)[0].as<std::string>());
+  return reply(r, "archived", json{{"conversations", list}});
+}
+
 }  // namespace
 
 Publication error_publication(const RequestError& e) {
@@ -90,6 +141,11 @@ Outcome handle_request(const Request& r, pqxx::work& tx) {
     case RequestKind::Read: return read(r, tx);
     case RequestKind::Edit:
     case RequestKind::Delete: return change(r, tx);
+    case RequestKind::React: return react(r, tx);
+    case RequestKind::Archive:
+    case RequestKind::Mute: return settings(r, tx);
+    case RequestKind::Search: return search(r, tx);
+    case RequestKind::Archived: return archived(r, tx);
   }
   return {};
 }

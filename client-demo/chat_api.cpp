@@ -54,11 +54,11 @@ void ChatApi::fail_with_error_or_timeout(const std::string& what, const std::str
 }
 
 ChatMessage ChatApi::send(const std::string& room, const std::string& content, const std::string& type,
-                          const nlohmann::json& metadata) {
+                          const nlohmann::json& metadata, const std::string& reply_to) {
   watch_room(room);
   const std::string client_id = random_id(16);
   const std::string topic = "chat/" + room + "/messages";
-  const int rc = conn_.publish(topic, send_payload(content, type, metadata, client_id));
+  const int rc = conn_.publish(topic, send_payload(content, type, metadata, client_id, reply_to));
   const std::string errors = user_topic(conn_.user(), "errors");
   const auto got = conn_.wait_for(
       [&](const Incoming& in) {
@@ -178,6 +178,58 @@ std::string ChatApi::find_room_of(const std::string& id) {
     if (!page.messages.empty() && page.messages.back().id == id) return c.room;
   }
   throw RequestError("no message " + id + " in your conversations", "not_found");
+}
+
+nlohmann::json ChatApi::ask(const std::string& topic, nlohmann::json body, const std::string& reply_leaf) {
+  const std::string request_id = random_id(12);
+  const std::string replies = user_topic(conn_.user(), reply_leaf);
+  const std::string errors = user_topic(conn_.user(), "errors");
+  body["request_id"] = request_id;
+  if (conn_.publish(topic, body.dump()) >= 0x80) throw RequestError("the broker refused " + topic, "not_authorized");
+  const auto got = conn_.wait_for(
+      [&](const Incoming& in) {
+        if (!is_on(in, replies) && !is_on(in, errors)) return false;
+        const auto j = nlohmann::json::parse(in.payload, nullptr, false);
+        return j.is_object() && j.value("request_id", nlohmann::json()) == request_id;
+      },
+      timeout_);
+  if (!got) fail_with_error_or_timeout("the request", request_id, "");
+  if (got->topic == errors) {
+    const auto e = parse_error(got->payload);
+    throw RequestError(e->reason, e->code);
+  }
+  return nlohmann::json::parse(got->payload);
+}
+
+nlohmann::json ChatApi::react(const std::string& room, const std::string& id, const std::string& emoji, bool remove) {
+  watch_room(room);
+  const std::string request_id = random_id(12);
+  const std::string events = "chat/" + room + "/events";
+  const std::string errors = user_topic(conn_.user(), "errors");
+  nlohmann::json req{{"id", id}, {"emoji", emoji}, {"request_id", request_id}};
+  if (remove) req["remove"] = true;
+  if (conn_.publish("chat/" + room + "/react", req.dump()) >= 0x80)
+    throw RequestError("not allowed to react in " + room, "not_authorized");
+  const auto got = conn_.wait_for(
+      [&](const Incoming& in) {
+        if (is_on(in, errors)) {
+          const auto e = parse_error(in.payload);
+          return e && e->request_id == request_id;
+        }
+        if (!is_on(in, events)) return false;
+        const auto e = nlohmann::json::parse(in.payload, nullptr, false);
+        return e.is_object() && e.value("event", "") == "reaction" && e.value("id", "") == id &&
+               e.value("user", "") == conn_.user() && e.value("emoji", "") == emoji;
+      },
+      timeout_);
+  if (!got) throw RequestError("no answer within " + std::to_string(timeout_.count() / 1000) +
+                               " s (is the bridge running?)", "timeout");
+  if (got->topic == errors) {
+    const auto e = parse_error(got->payload);
+    if (e->code == "unchanged") return nullptr;
+    throw RequestError(e->reason, e->code);
+  }
+  return nlohmann::json::parse(got->payload);
 }
 
 std::string next_uuid(const std::string& id) {

@@ -27,13 +27,15 @@ class ChatApi {
   // Subscribes to users/<me>/# (replies, errors, summaries). `timeout` bounds every wait.
   explicit ChatApi(Connection& conn, std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+  const std::string& user() const { return conn_.user(); }
   // The room with `peer`; throws RequestError for an invalid name or oneself.
   std::string room_with(const std::string& peer) const;
   // Subscribes to chat/<room>/# (messages, events, typing) once.
   void watch_room(const std::string& room);
 
+  // A reply (`reply_to` set) comes back through the bridge, with a quote of its target.
   ChatMessage send(const std::string& room, const std::string& content, const std::string& type = "text",
-                   const nlohmann::json& metadata = nlohmann::json::object());
+                   const nlohmann::json& metadata = nlohmann::json::object(), const std::string& reply_to = "");
   HistoryPage history(const std::string& room, int limit, const std::string& before = "",
                       const std::string& after = "");
   // The retained summary (empty when the user has no conversation yet).
@@ -44,6 +46,12 @@ class ChatApi {
   ChatEvent remove(const std::string& room, const std::string& id);
   // The room of one of my conversations holding message `id`, by asking each room's history.
   std::string find_room_of(const std::string& id);
+
+  // A request answered privately: publishes `body` (plus a request_id) on `topic` and returns the
+  // reply on users/<me>/<reply_leaf> (search, archived, settings); an error report throws.
+  nlohmann::json ask(const std::string& topic, nlohmann::json body, const std::string& reply_leaf);
+  // Adds (or removes) a reaction; returns the room's event, or null when nothing changed.
+  nlohmann::json react(const std::string& room, const std::string& id, const std::string& emoji, bool remove);
 
  private:
   ChatEvent await_event(const std::string& room, ChatEvent::Kind kind, const std::string& id,

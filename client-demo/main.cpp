@@ -7,6 +7,7 @@
 
 #include "client-demo/chat_session.h"
 #include "client-demo/commands.h"
+#include "client-demo/feature_commands.h"
 
 using namespace mqchat::client;
 
@@ -58,6 +59,30 @@ int main(int argc, char** argv) {
   auto* remove = app.add_subcommand("delete", "delete ID: delete one of your messages");
   remove->add_option("id", id)->required();
   remove->add_option("--with", with, "the other participant (found from the id when omitted)");
+  std::string emoji, query;
+  bool undo = false, remove_reaction = false;
+  auto* reply = app.add_subcommand("reply", "reply ID TEXT: answer a message (quoted for everyone)");
+  reply->add_option("id", id)->required();
+  reply->add_option("text", text)->required();
+  reply->add_option("--with", with, "the other participant (found from the id when omitted)");
+  auto* react = app.add_subcommand("react", "react ID EMOJI [--remove]: add or take away a reaction");
+  react->add_option("id", id)->required();
+  react->add_option("emoji", emoji)->required();
+  react->add_flag("--remove", remove_reaction, "take the reaction away");
+  react->add_option("--with", with, "the other participant (found from the id when omitted)");
+  auto* search = app.add_subcommand("search", "search QUERY [--with USER] [--limit N] [--before ID]");
+  search->add_option("query", query, "words; \"a phrase\", -word to exclude, or")->required();
+  search->add_option("--with", with, "only the conversation with this user");
+  int search_limit = 20;
+  search->add_option("--limit", search_limit, "1..50")->capture_default_str();
+  search->add_option("--before", before, "next page: the id the previous page ended with");
+  auto* archive = app.add_subcommand("archive", "archive USER [--undo]: out of your list until news arrive");
+  archive->add_option("user", peer)->required();
+  archive->add_flag("--undo", undo, "unarchive");
+  auto* mute = app.add_subcommand("mute", "mute USER [--undo]: no notifications; stays archived");
+  mute->add_option("user", peer)->required();
+  mute->add_flag("--undo", undo, "unmute");
+  auto* archived = app.add_subcommand("archived", "your archived conversations");
   auto* chat = app.add_subcommand("chat", "chat USER: interactive conversation");
   chat->add_option("user", peer)->required();
   chat->add_option("--client-id", client_id, "MQTT client id of the persistent session (default <you>-chat-<user>)");
@@ -90,6 +115,12 @@ int main(int argc, char** argv) {
     if (read->parsed()) return read_command(api, out, peer);
     if (edit->parsed()) return edit_command(api, out, id, text, with);
     if (remove->parsed()) return delete_command(api, out, id, with);
+    if (reply->parsed()) return reply_command(api, out, id, text, with);
+    if (react->parsed()) return react_command(api, out, id, emoji, remove_reaction, with);
+    if (search->parsed()) return search_command(api, out, query, with, search_limit, before);
+    if (archive->parsed()) return settings_command(api, out, peer, true, undo);
+    if (mute->parsed()) return settings_command(api, out, peer, false, undo);
+    if (archived->parsed()) return archived_command(api, out);
   } catch (const ConnectError& e) {
     std::cerr << "mqchat-client: " << e.what() << "\n";
     return 3;

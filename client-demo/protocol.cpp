@@ -101,9 +101,10 @@ std::optional<ErrorReport> parse_error(std::string_view payload) {
 }
 
 std::string send_payload(const std::string& content, const std::string& type, const json& metadata,
-                         const std::string& client_id) {
+                         const std::string& client_id, const std::string& reply_to) {
   json j{{"content", content}, {"type", type}, {"client_id", client_id}};
   if (!metadata.is_null() && !metadata.empty()) j["metadata"] = metadata;
+  if (!reply_to.empty()) j["reply_to"] = reply_to;
   return j.dump();
 }
 

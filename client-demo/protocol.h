@@ -54,8 +54,9 @@ std::optional<HistoryPage> parse_history_page(std::string_view payload);
 std::optional<ChatEvent> parse_event(std::string_view payload);
 std::optional<ErrorReport> parse_error(std::string_view payload);
 
+// `reply_to`: the id of the message this answers (empty: none).
 std::string send_payload(const std::string& content, const std::string& type, const nlohmann::json& metadata,
-                         const std::string& client_id);
+                         const std::string& client_id, const std::string& reply_to = "");
 std::string history_request(const std::string& request_id, int limit, const std::string& before = "",
                             const std::string& after = "");
 std::string read_request(const std::string& up_to);

@@ -25,6 +25,11 @@ std::string preview(const std::string& text, size_t max) {
 
 std::string message_line(const ChatMessage& m, const std::string& me) {
   std::string line = "[" + short_time(m.created_at) + "] " + m.sender + ": ";
+  if (const auto q = m.raw.find("reply_to"); q != m.raw.end() && q->is_object()) {
+    const auto& text = (*q)["content"];
+    line += "(↪ " + q->value("sender", std::string("?")) + ": " +
+            (text.is_string() ? preview(text.get<std::string>(), 30) : std::string("message deleted")) + ") ";
+  }
   if (m.deleted || !m.content) {
     line += "(message deleted)";
   } else {
@@ -33,6 +38,10 @@ std::string message_line(const ChatMessage& m, const std::string& me) {
     if (m.edited) line += " (edited)";
   }
   if (m.sender == me && !m.deleted) line += m.read ? " ✓✓" : " ✓";
+  if (const auto r = m.raw.find("reactions"); r != m.raw.end() && r->is_array())
+    for (const auto& x : *r)
+      if (x.is_object() && x["emoji"].is_string() && x["count"].is_number())
+        line += " " + x["emoji"].get<std::string>() + std::to_string(x["count"].get<long>());
   return line + " #" + short_id(m.id);
 }
 

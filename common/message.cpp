@@ -5,6 +5,7 @@
 #include "common/json_text.h"
 #include "common/swar.h"
 #include "common/utf8.h"
+#include "common/uuid.h"
 
 namespace mqchat {
 
@@ -105,6 +106,7 @@ struct MessageFields {
   std::optional<std::string_view> content;
   std::optional<std::string_view> type;
   std::optional<std::string_view> client_id;
+  std::optional<std::string_view> reply_to;  // "" when present but not a string
 };
 
 // The rules for client_id, content and type, in the order their refusals are reported.
@@ -119,6 +121,7 @@ std::optional<ValidationError> draft_from_fields(const MessageFields& f, const M
     return *chars <= most;
   };
   draft.client_id.clear();
+  draft.reply_to.clear();
   draft.type.assign("text");
   draft.metadata_json.assign("{}");
   if (f.client_id) {
@@ -141,6 +144,12 @@ std::optional<ValidationError> draft_from_fields(const MessageFields& f, const M
   if (f.type) {
     if (!is_message_type(*f.type)) return refuse("bad_type", "\"type\" must be one of text, image, file");
     draft.type.assign(*f.type);
+  }
+  if (f.reply_to) {  // only the form here; whether it is a message of this room is Postgres' call
+    const auto id = parse_uuid(*f.reply_to);
+    if (!id) return refuse("bad_reply_to", "\"reply_to\" must be a message id (UUID)");
+    draft.reply_to.resize(kUuidTextSize);
+    format_uuid(*id, draft.reply_to.data());
   }
   return std::nullopt;
 }
@@ -185,6 +194,7 @@ std::optional<MessageFields> scan_flat_message(std::string_view s) {
       std::optional<std::string_view>* field = *key == "content"     ? &f.content
                                                : *key == "type"      ? &f.type
                                                : *key == "client_id" ? &f.client_id
+                                               : *key == "reply_to"  ? &f.reply_to
                                                                      : nullptr;
       if (*key == "metadata" || (field && *field)) return std::nullopt;
       if (field) *field = value;
@@ -232,6 +242,9 @@ std::optional<ValidationError> parse_message_payload(std::string_view payload, c
     fields.content = content->get_ref<const std::string&>();
   if (const auto type = doc.find("type"); type != doc.end())
     fields.type = type->is_string() ? std::string_view(type->get_ref<const std::string&>()) : std::string_view();
+  if (const auto reply_to = doc.find("reply_to"); reply_to != doc.end() && !reply_to->is_null())
+    fields.reply_to =
+        reply_to->is_string() ? std::string_view(reply_to->get_ref<const std::string&>()) : std::string_view();
   if (auto refused = draft_from_fields(fields, limits, draft)) return refused;
 
   if (const auto metadata = doc.find("metadata"); metadata != doc.end() && !metadata->is_null()) {
@@ -259,12 +272,12 @@ void append_json(std::string& out, const StoredMessage& m) {
   // construction (uuids, usernames, RFC 3339): only content and client_id can need escaping.
   // Written through a pointer into room for the worst case: appends were a tenth of the
   // broker thread's work per message.
-  static constexpr std::string_view kKeys = R"({"id":"","conversation_id":"","room":"","sender":"","content":,"type":"","metadata":,"client_id":,"created_at":""})";
+  static constexpr std::string_view kKeys = R"({"id":"","conversation_id":"","room":"","sender":"","content":,"type":"","metadata":,"client_id":,"created_at":"","reply_to":""})";
   const DraftMessage& d = m.draft;
   const size_t start = out.size();
   out.resize(start + kKeys.size() + m.id.size() + m.conversation_id.size() + m.room.size() + m.sender.size() +
              max_json_string_size(d.content.size()) + d.type.size() + d.metadata_json.size() +
-             max_json_string_size(d.client_id.size()) + 4 /* null */ + m.created_at.size());
+             max_json_string_size(d.client_id.size()) + 4 /* null */ + m.created_at.size() + d.reply_to.size());
   const auto plain = [](char* p, std::string_view key, std::string_view value) {
     p = write_raw(p, key);
     *p++ = '"';
@@ -283,6 +296,7 @@ void append_json(std::string& out, const StoredMessage& m) {
   p = write_raw(p, ",\"client_id\":");
   p = d.client_id.empty() ? write_raw(p, "null") : write_json_string(p, d.client_id);
   p = plain(p, ",\"created_at\":", m.created_at);
+  if (!d.reply_to.empty()) p = plain(p, ",\"reply_to\":", d.reply_to);  // canonical uuid
   *p++ = '}';
   out.resize(static_cast<size_t>(p - out.data()));
 }

@@ -34,6 +34,7 @@ struct DraftMessage {
   std::string type = "text";
   std::string metadata_json = "{}";  // compact JSON object text
   std::string client_id;             // empty = none
+  std::string reply_to{};            // canonical id of the message this answers; empty = none
 };
 
 template <typename T>
@@ -43,7 +44,7 @@ struct Parsed {
   explicit operator bool() const { return value.has_value(); }
 };
 
-// The payload is either a JSON object {"content", "type"?, "metadata"?, "client_id"?} (when its
+// The payload is either a JSON object {"content", "type"?, "metadata"?, "client_id"?, "reply_to"?} (when its
 // first non-blank byte is '{') or plain UTF-8 text, which becomes a text message.
 Parsed<DraftMessage> parse_message_payload(std::string_view payload, const MessageLimits& limits);
 // The same into `out`, reusing its strings' capacity, so the broker thread's per-message path
@@ -69,7 +70,7 @@ struct StoredMessage {
 };
 
 // {"id","conversation_id","room","sender","content","type","metadata","client_id","created_at"}
-// client_id is null when the client gave none.
+// client_id is null when the client gave none; a reply ends with "reply_to":"<id>" (no key otherwise).
 std::string to_json(const StoredMessage& m);
 void append_json(std::string& out, const StoredMessage& m);
 

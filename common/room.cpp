@@ -14,8 +14,9 @@ constexpr std::array<bool, 256> kUsernameChar = [] {
   return t;
 }();
 
-constexpr std::string_view kChannels[] = {"messages", "typing", "history", "read",
-                                          "edit",     "delete", "events"};
+constexpr std::string_view kChannels[] = {"messages", "typing", "history", "read",    "edit",
+                                          "delete",   "events", "react",   "archive", "mute"};
+constexpr std::string_view kUserRequests[] = {"search", "archived"};
 }  // namespace
 
 bool is_valid_username(std::string_view name) {
@@ -62,8 +63,21 @@ std::optional<ChatTopic> parse_chat_topic(std::string_view topic) {
 
 bool is_request_channel(ChatChannel c) {
   return c == ChatChannel::History || c == ChatChannel::Read || c == ChatChannel::Edit ||
-         c == ChatChannel::Delete;
+         c == ChatChannel::Delete || c == ChatChannel::React || c == ChatChannel::Archive || c == ChatChannel::Mute;
 }
+
+std::optional<UserRequestTopic> parse_user_request_topic(std::string_view topic) {
+  const auto t = parse_user_topic(topic);
+  constexpr std::string_view prefix = "requests/";
+  if (!t || t->rest.substr(0, prefix.size()) != prefix) return std::nullopt;
+  const auto kind = t->rest.substr(prefix.size());
+  for (size_t i = 0; i < std::size(kUserRequests); ++i) {
+    if (kind == kUserRequests[i]) return UserRequestTopic{t->user, static_cast<UserRequest>(i)};
+  }
+  return std::nullopt;
+}
+
+std::string_view user_request_name(UserRequest r) { return kUserRequests[static_cast<size_t>(r)]; }
 
 std::string_view channel_name(ChatChannel c) { return kChannels[static_cast<size_t>(c)]; }
 
@@ -84,7 +98,7 @@ bool is_private_reply_topic(std::string_view topic, std::string_view user) {
   if (t->rest.find_first_of("+#") != std::string_view::npos) return false;
   if (t->rest.front() == '/' || t->rest.back() == '/' || t->rest.find("//") != std::string_view::npos) return false;
   const auto first = t->rest.substr(0, t->rest.find('/'));
-  return first != "presence" && first != "conversations";
+  return first != "presence" && first != "conversations" && first != "requests";
 }
 
 std::string chat_topic(std::string_view room, ChatChannel channel) {

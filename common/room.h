@@ -23,7 +23,7 @@ std::optional<Room> parse_room(std::string_view name);
 // The canonical room of two distinct valid usernames, in either order; nullopt otherwise.
 std::optional<std::string> make_room(std::string_view u1, std::string_view u2);
 
-enum class ChatChannel { Messages, Typing, History, Read, Edit, Delete, Events };
+enum class ChatChannel { Messages, Typing, History, Read, Edit, Delete, Events, React, Archive, Mute };
 
 struct ChatTopic {
   std::string_view room_name;
@@ -46,9 +46,22 @@ struct UserTopic {
 // "users/<u>/<rest>" with a valid username and non-empty rest; nullopt otherwise.
 std::optional<UserTopic> parse_user_topic(std::string_view topic);
 
+// Requests about a user rather than a room, published by that user on users/<me>/requests/<kind>
+// (search across conversations, the archived list), read by service accounts only.
+enum class UserRequest { Search, Archived };
+
+struct UserRequestTopic {
+  std::string_view user;
+  UserRequest kind;
+};
+
+// "users/<u>/requests/<kind>" with a valid username and a known kind; nullopt otherwise.
+std::optional<UserRequestTopic> parse_user_request_topic(std::string_view topic);
+std::string_view user_request_name(UserRequest r);
+
 // A topic only `user` can read, where a reply to `user`'s request may go (an MQTT 5 response
 // topic): users/<user>/<rest> without wildcards or empty levels, and not a topic others can read
-// (presence) or retained state (conversations) that a reply would overwrite.
+// (presence) or retained state (conversations) that a reply would overwrite, nor a request topic.
 bool is_private_reply_topic(std::string_view topic, std::string_view user);
 
 std::string chat_topic(std::string_view room, ChatChannel channel);

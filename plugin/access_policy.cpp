@@ -57,8 +57,12 @@ bool chat_allowed(const Principal& who, std::string_view topic, int access, cons
 
 bool users_allowed(const Principal& who, std::string_view topic, int access, const UserExists& user_exists) {
   const auto t = parse_user_topic(topic);
-  if (!t || (access != kAccessRead && access != kAccessSubscribe)) return false;
-  if (t->user == who.username) return true;  // everything under users/<me>/, wildcards included
+  if (!t) return false;
+  // users/<me>/requests/<kind>: <me> asks, the bridge reads (never echoed back to users).
+  if (const auto request = parse_user_request_topic(topic); request && request->user == who.username)
+    return access == kAccessWrite;
+  if (access != kAccessRead && access != kAccessSubscribe) return false;
+  if (t->user == who.username) return true;  // everything else under users/<me>/, wildcards included
   return t->rest == "presence" && user_exists(t->user);
 }
 
@@ -106,6 +110,7 @@ size_t max_publish_bytes(std::string_view topic, const MessageLimits& limits) {
     if (t->channel == ChatChannel::Typing) return limits.max_typing_bytes;
     if (is_request_channel(t->channel)) return limits.max_request_bytes;
   }
+  if (parse_user_request_topic(topic)) return limits.max_request_bytes;
   return limits.max_other_bytes;
 }
 
@@ -132,9 +137,11 @@ ValidationError explain_write_refusal(const Principal& who, std::string_view top
       return {"unknown_user", "there is no user " + std::string(room->other(who.username)), {}};
     const auto t = parse_chat_topic(topic);
     if (t && t->channel == ChatChannel::Events) return {"read_only", "chat/<room>/events is written by the server", {}};
-    return {"bad_topic", "you may publish to chat/<room>/messages, typing, history, read, edit or delete", {}};
+    return {"bad_topic",
+            "you may publish to chat/<room>/messages, typing, history, read, edit, delete, react, archive or mute", {}};
   }
-  if (topic.substr(0, 6) == "users/") return {"read_only", "users/… topics are written by the server", {}};
+  if (topic.substr(0, 6) == "users/")
+    return {"read_only", "users/… topics are written by the server (except users/<me>/requests/search|archived)", {}};
   return {"forbidden", "you may publish only to chat/<room>/… topics of your rooms", {}};
 }
 

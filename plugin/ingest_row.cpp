@@ -31,6 +31,9 @@ std::optional<IngestRow> parse_ingest_row(std::string_view record) {
   const auto client_id = j.find("client_id");
   if (client_id != j.end() && client_id->is_string()) row.client_id = client_id->get<std::string>();
   else if (client_id != j.end() && !client_id->is_null()) return std::nullopt;
+  const auto reply_to = j.find("reply_to");
+  if (reply_to != j.end() && reply_to->is_string()) row.reply_to = reply_to->get<std::string>();
+  else if (reply_to != j.end() && !reply_to->is_null()) return std::nullopt;
   return row;
 }
 

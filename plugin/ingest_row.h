@@ -19,6 +19,7 @@ struct IngestRow {
   std::string metadata;  // JSON text
   std::optional<std::string> client_id;
   std::string created_at;  // RFC 3339
+  std::optional<std::string> reply_to;  // the message this answers (checked by the merge)
 };
 
 // Nullopt when the record is not a stored message (a damaged or foreign record): such a record

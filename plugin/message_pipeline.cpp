@@ -36,7 +36,12 @@ PublishDecision MessagePipeline::on_publish(const Principal& who, std::string_vi
                                             const PublishOrigin& origin) {
   if (who.service) return {};  // e.g. the bridge fanning out rows that are already stored
   const auto t = parse_chat_topic(topic);
-  if (!t) return {};  // the ACL let it through: not a chat topic we rewrite
+  if (!t) {
+    // users/<me>/requests/…: only <me> may publish there (ACL); stamped like a room's requests.
+    if (const auto r = parse_user_request_topic(topic); r && r->user == who.username)
+      return on_request(who.username, payload);
+    return {};  // the ACL let it through: not a chat topic we rewrite
+  }
   if (!t->room.has(who.username)) {
     PublishDecision d;
     d.action = PublishDecision::Action::Refuse;
@@ -102,6 +107,9 @@ PublishDecision MessagePipeline::on_chat_message(std::string_view sender, std::s
     return d;
   }
   plugin_metrics.accepted.inc();
+  // A reply is published by the bridge once stored, with a quote of its target (which needs the
+  // database): here it is delivered to nobody, like a retry (retries of it then look the same).
+  if (!message.draft.reply_to.empty()) d.payload.clear();
   if (!client_id.empty()) dedup_.remember(sender, room, client_id, d.payload, now_us / 1000000);
   if (tracked) retransmissions_.remember(origin.mqtt_client_id, packet_id, print, d.payload, now_us / 1000000, true);
   d.action = PublishDecision::Action::Replace;

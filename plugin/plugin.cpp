@@ -322,7 +322,8 @@ int on_message(int, void* event_data, void* userdata) {
     return MOSQ_ERR_ACL_DENIED;
   const Principal who{username, p.auth.is_service(username)};
   const bool chat = std::strncmp(ev->topic, "chat/", 5) == 0;
-  if (!who.service && chat && !p.rate.allow(username, now_unix_us())) {
+  const bool user_request = !who.service && !chat && parse_user_request_topic(ev->topic).has_value();
+  if (!who.service && (chat || user_request) && !p.rate.allow(username, now_unix_us())) {
     const auto& l = p.config.user_limits;
     publish_error(p, username, ev->topic,
                   {"rate_limited",
@@ -348,7 +349,7 @@ int on_message(int, void* event_data, void* userdata) {
   }
   // A reply may only go where nobody but the requester reads (not presence, not retained state).
   if (const auto t = !who.service && chat && ev->properties ? parse_chat_topic(ev->topic) : std::nullopt;
-      t && is_request_channel(t->channel)) {
+      (t && is_request_channel(t->channel)) || (user_request && ev->properties)) {
     if (const auto reply_to = response_topic_of(ev->properties); reply_to && !is_private_reply_topic(*reply_to, who.username)) {
       publish_error(p, username, ev->topic,
                     {"bad_response_topic",
@@ -360,7 +361,7 @@ int on_message(int, void* event_data, void* userdata) {
   }
   PublishDecision d = p.pipeline.on_publish(who, ev->topic, payload, origin);
 
-  if (!who.service && chat) ev->retain = false;  // chat is never retained
+  if (!who.service && (chat || user_request)) ev->retain = false;  // chat and requests are never retained
 
   switch (d.action) {
     case PublishDecision::Action::Pass:

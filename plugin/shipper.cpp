@@ -128,11 +128,12 @@ bool Shipper::ship_by_copy(pqxx::connection_base& conn, const std::vector<std::s
     {
       pqxx::stream_to copy(tx, "mqchat_ingest_stage",
                            std::vector<std::string>{"id", "conversation_id", "sender_id", "content", "message_type",
-                                                    "metadata", "client_id", "created_at"});
+                                                    "metadata", "client_id", "created_at", "reply_to"});
       for (size_t i = 0; i < rows.size(); ++i) {
         const auto& r = rows[i];
         copy << std::make_tuple(r.id, r.conversation_id, *sender_ids[i], r.content, r.type, r.metadata,
-                                r.client_id ? r.client_id->c_str() : static_cast<const char*>(nullptr), r.created_at);
+                                r.client_id ? r.client_id->c_str() : static_cast<const char*>(nullptr), r.created_at,
+                                r.reply_to ? r.reply_to->c_str() : static_cast<const char*>(nullptr));
       }
       copy.complete();
     }

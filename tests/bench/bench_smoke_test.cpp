@@ -119,6 +119,25 @@ TEST(BenchSmoke, HistoryGrowthBenchmarkRunsEveryStep) {
   EXPECT_EQ(results["history_growth"].size(), 3u);
   EXPECT_NE(output.find("history growth"), std::string::npos) << output;
 }
+
+// bench/run search at a toy size: the fill (search_data.sql), the index, every kind of query.
+TEST(BenchSmoke, SearchBenchmarkRunsEveryKindOfQuery) {
+  MQCHAT_REQUIRE_STACK();
+  TempDir dir;
+  std::string output;
+  ASSERT_EQ(run_command(std::string(MQCHAT_BENCH_RUN) + " search --rows 20000 --queries 40 --out " +
+                            dir.path.string() + " 2>&1",
+                        &output),
+            0)
+      << output;
+  const auto r = read_json(dir.path / "search.json");
+  EXPECT_EQ(r["rows"], 20000);
+  for (const char* kind : {"common", "medium", "rare", "two_words", "cyrillic"}) {
+    EXPECT_EQ(r[kind]["queries"], 40) << kind;
+    EXPECT_GT(r[kind]["p99_ms"].get<double>(), 0) << kind;
+  }
+  EXPECT_GT(r["common"]["mean_results"].get<double>(), 1) << "common words are found";
+}
 #endif
 
 TEST(BenchSmoke, LoadGeneratorRefusesBadArguments) {

@@ -282,3 +282,12 @@ TEST(MetricsConfig, DefaultsOverridesAndBadValuesNameTheKey) {
     }
   }
 }
+
+// The bridge keeps one series per request kind: a new kind must be counted, not written past the end.
+TEST(BridgeMetricsKinds, EveryRequestKindHasItsSeries) {
+  using mqchat::bridge::kind_name;
+  using mqchat::bridge::kRequestKinds;
+  using mqchat::bridge::RequestKind;
+  for (size_t k = 0; k < kRequestKinds; ++k) EXPECT_NE(kind_name(RequestKind(k)), "?") << k;
+  EXPECT_EQ(kind_name(RequestKind(kRequestKinds)), "?") << "a RequestKind was added: raise kRequestKinds";
+}
