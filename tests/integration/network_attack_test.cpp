@@ -436,9 +436,10 @@ TEST_F(NetworkAttacks, BigMessagesQueuedForOfflineSessionsStopAtMaxQueuedBytes) 
   }
   broker.stop();
   // More of the same costs nothing more: the queues are full and drop, history has the rest.
-  // (The allocator may keep one more packet-sized buffer of the first round: seen once, +8 MiB.)
+  // (glibc may keep up to two more packet-sized buffers of the first round: seen +8 and, on a loaded
+  // box, +16 MiB; growth with the number of payloads would be ten packets, 80 MiB, here.)
   const long one_packet_kib = max_packet / 1024;
-  EXPECT_LT(rss_typing[1] - rss_typing[0], one_packet_kib + 4 * 1024) << "typing: " << rss_typing[0] << " -> " << rss_typing[1];
+  EXPECT_LT(rss_typing[1] - rss_typing[0], 2 * one_packet_kib + 4 * 1024) << "typing: " << rss_typing[0] << " -> " << rss_typing[1];
   EXPECT_LT(rss_messages[1] - rss_messages[0], one_packet_kib + 4 * 1024)
       << "messages: " << rss_messages[0] << " -> " << rss_messages[1];
   // And in all: two full queues (a queue takes one more message once under its limit), a few copies
