@@ -11,6 +11,7 @@
 #include "plugin/access_policy.h"
 #include "plugin/ingest_row.h"
 #include "plugin/message_pipeline.h"
+#include "tests/unit/pipeline_fixture.h"
 
 using namespace mqchat;
 using nlohmann::json;
@@ -88,7 +89,7 @@ TEST(Features, ReplyToIsAnOptionalCanonicalId) {
   EXPECT_EQ(upper.value->reply_to, kId);
   EXPECT_TRUE(parse_message_payload(R"({"content":"hi","reply_to":null})", limits).value->reply_to.empty());
   EXPECT_TRUE(parse_message_payload("plain text", limits).value->reply_to.empty());
-  for (const std::string& payload : {R"({"content":"hi","reply_to":"x"})", R"({"content":"hi","reply_to":""})",
+  for (const char* payload : {R"({"content":"hi","reply_to":"x"})", R"({"content":"hi","reply_to":""})",
                                     R"({"content":"hi","reply_to":42})", R"({"content":"hi","reply_to":{}})",
                                     R"({"content":"hi","reply_to":"01a20f9a-ffca-725d-a243-6b84bdd75e0c0"})"}) {
     const auto m = parse_message_payload(payload, limits);
@@ -107,31 +108,7 @@ TEST(Features, ReplyToIsAnOptionalCanonicalId) {
 }
 
 namespace {
-class ReplyPipeline : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/mqchat-features-test-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    spool_ = std::make_unique<SpoolWriter>(dir_, FsyncPolicy::Never, 10, 1 << 20);
-    spool_->open();
-    pipeline_ = std::make_unique<MessagePipeline>(MessageLimits{}, *spool_, dedup_);
-  }
-  void TearDown() override {
-    spool_->close();
-    std::filesystem::remove_all(dir_);
-  }
-  std::vector<std::string> spooled() {
-    SpoolReader reader(dir_);
-    SpoolPosition pos;
-    std::vector<std::string> out;
-    reader.read(pos, spool_->end(), 1000, out);
-    return out;
-  }
-  std::string dir_;
-  DedupCache dedup_{600, 1000};
-  std::unique_ptr<SpoolWriter> spool_;
-  std::unique_ptr<MessagePipeline> pipeline_;
-};
+using ReplyPipeline = test::PipelineFixture;
 }  // namespace
 
 TEST_F(ReplyPipeline, RepliesAreSpooledAndLeftToTheBridge) {

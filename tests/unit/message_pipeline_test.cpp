@@ -6,39 +6,17 @@
 #include <filesystem>
 
 #include "common/uuid.h"
+#include "tests/unit/pipeline_fixture.h"
 
 using namespace mqchat;
 using Action = PublishDecision::Action;
 
 namespace {
-class PipelineTest : public ::testing::Test {
+class PipelineTest : public test::PipelineFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/mqchat-pipeline-test-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    spool_ = std::make_unique<SpoolWriter>(dir_, FsyncPolicy::Never, 10, 1 << 20);
-    spool_->open();
-    pipeline_ = std::make_unique<MessagePipeline>(MessageLimits{}, *spool_, dedup_);
-  }
-  void TearDown() override {
-    spool_->close();
-    std::filesystem::remove_all(dir_);
-  }
-  std::vector<std::string> spooled() {
-    SpoolReader reader(dir_);
-    SpoolPosition pos;
-    std::vector<std::string> out;
-    reader.read(pos, spool_->end(), 1000, out);
-    return out;
-  }
   PublishDecision publish(std::string_view user, std::string_view topic, std::string_view payload) {
     return pipeline_->on_publish(Principal{user, false}, topic, payload);
   }
-
-  std::string dir_;
-  DedupCache dedup_{600, 1000};
-  std::unique_ptr<SpoolWriter> spool_;
-  std::unique_ptr<MessagePipeline> pipeline_;
 };
 }  // namespace
 
