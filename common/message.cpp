@@ -222,7 +222,7 @@ std::optional<ValidationError> parse_message_payload(std::string_view payload, c
                                                      DraftMessage& draft) {
   if (payload.size() > limits.max_payload_bytes) return too_large<DraftMessage>(payload, limits).error;
   if (!starts_with_brace(payload)) {
-    return draft_from_fields(MessageFields{payload, std::nullopt, std::nullopt}, limits, draft);
+    return draft_from_fields(MessageFields{payload, std::nullopt, std::nullopt, std::nullopt}, limits, draft);
   }
   if (auto flat = scan_flat_message(payload)) {
     if (!utf8_length(payload)) return error("invalid_utf8", "payload is not valid UTF-8");
