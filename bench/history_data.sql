@@ -9,7 +9,17 @@
 set client_min_messages = warning;
 set synchronous_commit = off;
 set maintenance_work_mem = '512MB';
-select setseed(0.42);
+-- bench/search_data.sql reuses this file with its own seed and message text (:seed, and a
+-- pg_temp.bench_message_text it defines first).
+\if :{?seed}
+\else
+\set seed 0.42
+\endif
+select setseed(:seed);
+\if :{?message_text_defined}
+\else
+create function pg_temp.bench_message_text(n bigint) returns text language sql as $$ select 'history message ' || n $$;
+\endif
 
 truncate messages cascade;
 delete from conversations where room like 'h%\_h%';
@@ -43,7 +53,7 @@ select (lpad(to_hex(g.ms), 12, '0') || '7' || lpad(to_hex(g.n % 4096), 3, '0') |
         lpad(to_hex(g.n), 15, '0'))::uuid,
        c.id,
        case when g.n % 2 = 0 then c.participant_1 else c.participant_2 end,
-       'history message ' || g.n,
+       pg_temp.bench_message_text(g.n),
        to_timestamp(g.ms / 1000.0),
        'mqtt'
   from (select n,
