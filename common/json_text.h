@@ -23,4 +23,11 @@ inline char* write_raw(char* out, std::string_view s) {
   return out + s.size();
 }
 
+// Makes `s` equal to `v` in its own buffer, skipping the copy when it already is: for fields
+// that nearly always repeat the last message's (type "text", metadata "{}") on the broker thread.
+inline void set_text(std::string& s, std::string_view v) {
+  if (s.size() == v.size() && std::memcmp(s.data(), v.data(), v.size()) == 0) return;
+  s.assign(v.data(), v.size());
+}
+
 }  // namespace mqchat

@@ -112,8 +112,10 @@ struct MessageFields {
 // The rules for client_id, content and type, in the order their refusals are reported.
 // `checked_utf8`: the fields are views into a payload already found to be UTF-8 without NUL, so
 // only characters need counting, and only when the byte count could exceed a limit.
+// `plain_strings`: the fields were read as JSON strings without escapes (scan_flat_message).
 std::optional<ValidationError> draft_from_fields(const MessageFields& f, const MessageLimits& limits,
-                                                 DraftMessage& draft, bool checked_utf8 = false) {
+                                                 DraftMessage& draft, bool checked_utf8 = false,
+                                                 bool plain_strings = false) {
   const auto chars_within = [checked_utf8](std::string_view s, size_t most) -> std::optional<bool> {
     if (checked_utf8 && s.size() <= most) return true;  // n bytes are never more than n characters
     const auto chars = utf8_length(s);
@@ -122,8 +124,9 @@ std::optional<ValidationError> draft_from_fields(const MessageFields& f, const M
   };
   draft.client_id.clear();
   draft.reply_to.clear();
-  draft.type.assign("text");
-  draft.metadata_json.assign("{}");
+  draft.plain_json = false;
+  set_text(draft.type, "text");
+  set_text(draft.metadata_json, "{}");
   if (f.client_id) {
     draft.client_id.assign(*f.client_id);
     const auto within = chars_within(*f.client_id, limits.max_client_id_chars);
@@ -143,7 +146,7 @@ std::optional<ValidationError> draft_from_fields(const MessageFields& f, const M
   draft.content.assign(*f.content);
   if (f.type) {
     if (!is_message_type(*f.type)) return refuse("bad_type", "\"type\" must be one of text, image, file");
-    draft.type.assign(*f.type);
+    set_text(draft.type, *f.type);
   }
   if (f.reply_to) {  // only the form here; whether it is a message of this room is Postgres' call
     const auto id = parse_uuid(*f.reply_to);
@@ -151,6 +154,7 @@ std::optional<ValidationError> draft_from_fields(const MessageFields& f, const M
     draft.reply_to.resize(kUuidTextSize);
     format_uuid(*id, draft.reply_to.data());
   }
+  draft.plain_json = plain_strings;
   return std::nullopt;
 }
 
@@ -226,7 +230,7 @@ std::optional<ValidationError> parse_message_payload(std::string_view payload, c
   }
   if (auto flat = scan_flat_message(payload)) {
     if (!utf8_length(payload)) return error("invalid_utf8", "payload is not valid UTF-8");
-    return draft_from_fields(*flat, limits, draft, /*checked_utf8=*/true);
+    return draft_from_fields(*flat, limits, draft, /*checked_utf8=*/true, /*plain_strings=*/true);
   }
 
   auto parsed = parse_json_object(payload, limits);
@@ -290,11 +294,19 @@ void append_json(std::string& out, const StoredMessage& m) {
   p = plain(p, ",\"conversation_id\":", m.conversation_id);
   p = plain(p, ",\"room\":", m.room);
   p = plain(p, ",\"sender\":", m.sender);
-  p = write_json_string(write_raw(p, ",\"content\":"), d.content);
+  // A string that needed no escaping when it was read needs none when it is written.
+  const auto string = [&d](char* p, std::string_view s) {
+    if (!d.plain_json) return write_json_string(p, s);
+    *p++ = '"';
+    p = write_raw(p, s);
+    *p++ = '"';
+    return p;
+  };
+  p = string(write_raw(p, ",\"content\":"), d.content);
   p = plain(p, ",\"type\":", d.type);
   p = write_raw(write_raw(p, ",\"metadata\":"), d.metadata_json);
   p = write_raw(p, ",\"client_id\":");
-  p = d.client_id.empty() ? write_raw(p, "null") : write_json_string(p, d.client_id);
+  p = d.client_id.empty() ? write_raw(p, "null") : string(p, d.client_id);
   p = plain(p, ",\"created_at\":", m.created_at);
   if (!d.reply_to.empty()) p = plain(p, ",\"reply_to\":", d.reply_to);  // canonical uuid
   *p++ = '}';

@@ -35,6 +35,9 @@ struct DraftMessage {
   std::string metadata_json = "{}";  // compact JSON object text
   std::string client_id;             // empty = none
   std::string reply_to{};            // canonical id of the message this answers; empty = none
+  // content and client_id hold no '"', '\\' or control character, so each is its own JSON string
+  // literal's inside (found while parsing a flat payload): written out without a second scan.
+  bool plain_json = false;
 };
 
 template <typename T>

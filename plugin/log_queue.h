@@ -1,6 +1,7 @@
 #pragma once
 // Worker threads must not call into the broker (mosquitto_log_printf may publish to $SYS topics,
 // which is not thread safe), so they queue lines here and the broker thread drains them on TICK.
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -24,6 +25,7 @@ class LogQueue {
   std::deque<std::pair<LogLevel, std::string>> lines_;
   size_t capacity_;
   size_t dropped_ = 0;
+  std::atomic<bool> pending_{false};  // something was pushed since the last drain
 };
 
 }  // namespace mqchat

@@ -34,29 +34,36 @@ std::string fingerprint(std::string_view topic, std::string_view payload) {
 
 PublishDecision MessagePipeline::on_publish(const Principal& who, std::string_view topic, std::string_view payload,
                                             const PublishOrigin& origin) {
-  if (who.service) return {};  // e.g. the bridge fanning out rows that are already stored
+  PublishDecision d;
+  decide(who, topic, payload, origin, d);
+  return d;
+}
+
+void MessagePipeline::decide(const Principal& who, std::string_view topic, std::string_view payload,
+                             const PublishOrigin& origin, PublishDecision& d) {
+  d.action = PublishDecision::Action::Pass;
+  d.payload.clear();
+  d.client_id.clear();
+  if (who.service) return;  // e.g. the bridge fanning out rows that are already stored
   const auto t = parse_chat_topic(topic);
   if (!t) {
     // users/<me>/requests/…: only <me> may publish there (ACL); stamped like a room's requests.
     if (const auto r = parse_user_request_topic(topic); r && r->user == who.username)
-      return on_request(who.username, payload);
-    return {};  // the ACL let it through: not a chat topic we rewrite
+      on_request(who.username, payload, d);
+    return;  // otherwise the ACL let it through: not a chat topic we rewrite
   }
   if (!t->room.has(who.username)) {
-    PublishDecision d;
     d.action = PublishDecision::Action::Refuse;
     d.error = {"not_participant", "you are not a participant of " + std::string(t->room_name), {}};
-    return d;
+    return;
   }
-  if (t->channel == ChatChannel::Messages) return on_chat_message(who.username, t->room_name, topic, payload, origin);
-  if (is_request_channel(t->channel)) return on_request(who.username, payload);
-  return {};  // typing: ephemeral, passed on as it is
+  if (t->channel == ChatChannel::Messages) return on_chat_message(who.username, t->room_name, topic, payload, origin, d);
+  if (is_request_channel(t->channel)) return on_request(who.username, payload, d);
+  // typing: ephemeral, passed on as it is
 }
 
-PublishDecision MessagePipeline::on_chat_message(std::string_view sender, std::string_view room,
-                                                 std::string_view topic, std::string_view payload,
-                                                 const PublishOrigin& origin) {
-  PublishDecision d;
+void MessagePipeline::on_chat_message(std::string_view sender, std::string_view room, std::string_view topic,
+                                      std::string_view payload, const PublishOrigin& origin, PublishDecision& d) {
   const bool tracked = origin.qos == 2 && origin.header && !origin.mqtt_client_id.empty();
   std::string packet_id, print;
   if (tracked) {
@@ -67,7 +74,7 @@ PublishDecision MessagePipeline::on_chat_message(std::string_view sender, std::s
               retransmissions_.find(origin.mqtt_client_id, packet_id, print, now_unix_us() / 1000000)) {
         d.action = PublishDecision::Action::Duplicate;
         d.payload.assign(*earlier);
-        return d;
+        return;
       }
     }
   }
@@ -78,17 +85,19 @@ PublishDecision MessagePipeline::on_chat_message(std::string_view sender, std::s
     d.action = PublishDecision::Action::Refuse;
     d.client_id = refused->client_id;
     d.error = std::move(*refused);
-    return d;
+    return;
   }
   const std::string& client_id = message.draft.client_id;
   d.client_id = client_id;
   const int64_t now_us = now_unix_us();
 
+  DedupCache::Key dedup_key;  // composed and hashed once for the lookup and the remember
   if (!client_id.empty()) {
-    if (const auto earlier = dedup_.find(sender, room, client_id, now_us / 1000000)) {
+    dedup_key = dedup_.key(sender, room, client_id);
+    if (const auto earlier = dedup_.find(dedup_key, now_us / 1000000)) {
       d.action = PublishDecision::Action::Duplicate;
       d.payload.assign(*earlier);
-      return d;
+      return;
     }
   }
 
@@ -104,16 +113,15 @@ PublishDecision MessagePipeline::on_chat_message(std::string_view sender, std::s
   if (!spool_.append(d.payload)) {
     d.action = PublishDecision::Action::Fail;
     d.error = {"unavailable", "the message could not be stored; retry later", {}};
-    return d;
+    return;
   }
   plugin_metrics.accepted.inc();
   // A reply is published by the bridge once stored, with a quote of its target (which needs the
   // database): here it is delivered to nobody, like a retry (retries of it then look the same).
   if (!message.draft.reply_to.empty()) d.payload.clear();
-  if (!client_id.empty()) dedup_.remember(sender, room, client_id, d.payload, now_us / 1000000);
+  if (!client_id.empty()) dedup_.remember(dedup_key, d.payload, now_us / 1000000);
   if (tracked) retransmissions_.remember(origin.mqtt_client_id, packet_id, print, d.payload, now_us / 1000000, true);
   d.action = PublishDecision::Action::Replace;
-  return d;
 }
 
 const std::string& MessagePipeline::conversation_id_of(std::string_view room) {
@@ -127,20 +135,18 @@ const std::string& MessagePipeline::conversation_id_of(std::string_view room) {
   return conversation_ids_.emplace(key, to_string(conversation_id(room))).first->second;
 }
 
-PublishDecision MessagePipeline::on_request(std::string_view requester, std::string_view payload) {
-  PublishDecision d;
+void MessagePipeline::on_request(std::string_view requester, std::string_view payload, PublishDecision& d) {
   auto parsed = parse_json_object(payload, limits_);
   if (!parsed) {
     d.action = PublishDecision::Action::Refuse;
     d.error = std::move(parsed.error);
-    return d;
+    return;
   }
   auto& request = *parsed.value;
   if (const auto id = request.find("request_id"); id != request.end() && id->is_string()) d.client_id = *id;
   request["requester"] = std::string(requester);  // whatever the client claimed, this is who asked
   d.action = PublishDecision::Action::Replace;
   d.payload = request.dump();
-  return d;
 }
 
 }  // namespace mqchat

@@ -75,6 +75,7 @@ struct Plugin {
   SpoolWriter spool;
   DedupCache dedup;
   MessagePipeline pipeline;
+  PublishDecision decision;  // reused for every publish: its strings keep their capacity
   Shipper shipper;
   ConnectionRegistry connections;
   RateLimiter rate;
@@ -240,15 +241,15 @@ int on_disconnect(int, void* event_data, void* userdata) {
 // mqchat's rules for its own users and services (exclusive mode: for everyone, on every topic).
 // `users`: the directory snapshot, when the caller already holds one.
 int own_acl_check(Plugin& p, mosquitto_evt_acl_check* ev, const char* username, const Principal& who,
-                  std::shared_ptr<const UserMap> users = nullptr) {
+                  const UserMap* users = nullptr) {
   if (who.service) return MOSQ_ERR_SUCCESS;
   if (ev->access == kAccessRead && is_empty_message_delivery(ev)) return MOSQ_ERR_ACL_DENIED;  // a retry
   const bool write = ev->access == kAccessWrite;
   if (write && p.connections.is_departing(ev->client))
     return MOSQ_ERR_ACL_DENIED;  // a will: it would bypass validation and the spool
-  // The snapshot is taken when a rule asks (reads of a chat topic do not), unless the caller has one.
+  // The directory is looked at when a rule asks (reads of a chat topic do not), unless the caller has it.
   const auto exists = [&users, &p](std::string_view name) {
-    if (!users) users = p.directory.snapshot();
+    if (!users) users = &p.directory.broker_view();
     return users->count(std::string(name)) > 0;
   };
   if (!is_allowed(who, ev->topic, ev->access, exists)) {
@@ -278,8 +279,8 @@ int coexist_acl_check(Plugin& p, mosquitto_evt_acl_check* ev) {
   // Everyone else's traffic costs a prefix test: outside chat/ and users/ the other security decides.
   if (scope == TopicScope::Other && p.mode.others_decide_access) return MOSQ_ERR_PLUGIN_DEFER;
   const char* username = mosquitto_client_username(ev->client);
-  const auto users = p.directory.snapshot();
-  const auto exists = [&users](std::string_view name) { return users->count(std::string(name)) > 0; };
+  const UserMap* users = &p.directory.broker_view();
+  const auto exists = [users](std::string_view name) { return users->count(std::string(name)) > 0; };
   const Member member = !username                        ? Member::Other
                         : p.auth.is_service(username)    ? Member::Service
                         : exists(username)               ? Member::User
@@ -359,7 +360,8 @@ int on_message(int, void* event_data, void* userdata) {
       return MOSQ_ERR_ACL_DENIED;
     }
   }
-  PublishDecision d = p.pipeline.on_publish(who, ev->topic, payload, origin);
+  PublishDecision& d = p.decision;
+  p.pipeline.decide(who, ev->topic, payload, origin, d);
 
   if (!who.service && (chat || user_request)) ev->retain = false;  // chat and requests are never retained
 

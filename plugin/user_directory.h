@@ -38,6 +38,10 @@ class UserDirectory {
 
   std::shared_ptr<const UserMap> snapshot() const;
   bool exists(std::string_view username) const;
+  // For the broker thread alone (every ACL check asks): the newest snapshot, taken again only
+  // after a reload installed one, so a check costs an atomic load instead of a lock and two
+  // reference-count updates. Valid until the next call.
+  const UserMap& broker_view();
 
  private:
   void run();
@@ -51,6 +55,9 @@ class UserDirectory {
 
   mutable std::mutex mu_;
   std::shared_ptr<const UserMap> users_;
+  std::atomic<uint64_t> generation_{0};  // installs so far
+  std::shared_ptr<const UserMap> broker_view_;  // the broker thread's copy (broker_view)
+  uint64_t broker_generation_ = 0;
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

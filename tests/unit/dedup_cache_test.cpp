@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <optional>
+#include <random>
+#include <string>
+
 using namespace mqchat;
 
 TEST(DedupCache, RemembersWithinTheWindow) {
@@ -66,4 +71,67 @@ TEST(DedupCache, ZeroWindowDisablesIt) {
   DedupCache cache(0, 10);
   cache.remember("alice", "r", "c1", "p", 0);
   EXPECT_FALSE(cache.find("alice", "r", "c1", 0));
+}
+
+
+namespace {
+// The rules, naively: records in arrival order; the oldest leave when out of the window or over
+// the bound; a key finds its one live record.
+struct NaiveCache {
+  struct Record {
+    std::string key, payload;
+    int64_t at;
+    bool live;
+  };
+  int64_t window;
+  size_t max;
+  std::deque<Record> records;
+  void expire(int64_t now) {
+    while (!records.empty() && (records.front().at + window < now || records.size() > max)) records.pop_front();
+  }
+  Record* live(const std::string& key) {
+    for (auto& r : records)
+      if (r.live && r.key == key) return &r;
+    return nullptr;
+  }
+  std::optional<std::string> find(const std::string& key, int64_t now) {
+    expire(now);
+    if (const Record* r = live(key)) return r->payload;
+    return std::nullopt;
+  }
+  void remember(const std::string& key, const std::string& payload, int64_t now, bool replace) {
+    if (Record* r = live(key)) {
+      if (!replace) return;
+      r->live = false;
+    }
+    records.push_back({key, payload, now, true});
+    expire(now);
+  }
+};
+}  // namespace
+
+// Many keys coming and going through the open-addressing index (deletions move records back
+// into holes) and across chunks: every answer equals the naive rules' answer.
+TEST(DedupCache, ChurnAgreesWithTheNaiveRules) {
+  DedupCache cache(20, 300);
+  NaiveCache naive{20, 300, {}};
+  std::mt19937 rng(7);
+  for (int64_t now = 0; now < 200; now += rng() % 3) {
+    for (int i = 0; i < 30; ++i) {
+      const std::string id = std::to_string(rng() % 1000);
+      const bool replace = rng() % 4 == 0;
+      const std::string payload(rng() % 5000, char('a' + rng() % 26));  // some records fill a chunk
+      const auto found = cache.find("u", "room", id, now);
+      const auto expected = naive.find(id, now);
+      ASSERT_EQ(found.has_value(), expected.has_value()) << id << " at " << now;
+      if (found) {
+        ASSERT_EQ(*found, *expected);
+      }
+      cache.remember("u", "room", id, payload, now, replace);
+      naive.remember(id, payload, now, replace);
+      size_t live = 0;
+      for (const auto& r : naive.records) live += r.live;
+      ASSERT_EQ(cache.size(), live);
+    }
+  }
 }

@@ -110,11 +110,16 @@ TEST(Message, TheFlatObjectFastPathAgreesWithTheFullParser) {
       EXPECT_EQ(fast.value->content, slow.value->content) << fast_payload;
       EXPECT_EQ(fast.value->type, slow.value->type) << fast_payload;
       EXPECT_EQ(fast.value->client_id, slow.value->client_id) << fast_payload;
+      // The fast path writes its strings back without escaping them again: the same stored text.
+      StoredMessage a{"i", "c", "r", "s", *fast.value, "t"}, b{"i", "c", "r", "s", *slow.value, "t"};
+      EXPECT_FALSE(b.draft.plain_json) << fast_payload;
+      EXPECT_EQ(to_json(a), to_json(b)) << fast_payload;
     } else {
       EXPECT_EQ(fast.error.code, slow.error.code) << fast_payload;
       EXPECT_EQ(fast.error.client_id, slow.error.client_id) << fast_payload;
     }
   }
+  EXPECT_TRUE(parse_message_payload(R"({"content":"hi","client_id":"c-1"})", kLimits).value->plain_json);
   EXPECT_EQ(parse_message_payload(R"({"content":"a\"b"})", kLimits).value->content, "a\"b");
   EXPECT_EQ(parse_message_payload(R"({"content":"x","content":"y"})", kLimits).value->content, "y");
 }
