@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstring>
+
 #include "common/json_text.h"
 #include "common/swar.h"
 #include "common/utf8.h"
@@ -158,60 +160,98 @@ std::optional<ValidationError> draft_from_fields(const MessageFields& f, const M
   return std::nullopt;
 }
 
-// Reads `"…"` at s[i] when it holds no escape and no control character; i ends past the quote.
-std::optional<std::string_view> plain_json_string(std::string_view s, size_t& i) {
-  if (i >= s.size() || s[i] != '"') return std::nullopt;
-  const size_t start = ++i;
-  for (; i < s.size(); ++i) {
-    i = static_cast<size_t>(swar::skip_plain(s.data() + i, s.data() + s.size(), swar::leading_plain_json) - s.data());
-    if (i == s.size()) break;
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '"') return s.substr(start, i++ - start);
-    if (c == '\\' || c < 0x20) return std::nullopt;
+// The closing quote of a JSON string whose inside starts at p, if the inside holds no escape and
+// no control character; nullptr otherwise (or when the string does not end before `end`).
+const char* plain_string_end(const char* p, const char* end) {
+  p = swar::skip_plain(p, end, swar::leading_plain_json);
+  for (; p < end; ++p) {  // the last few bytes, or the first one the eight-byte scan stopped at
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '"') return p;
+    if (c == '\\' || c < 0x20) return nullptr;
   }
-  return std::nullopt;
+  return nullptr;
 }
 
-// The shape nearly every client sends, a flat object of plain strings ({"content":"hi",
-// "client_id":"c-1"}), read without building a DOM: a fifth of the broker's per-message work
-// went into nlohmann's parse. Anything else (escapes, numbers, nesting, metadata, a repeated
-// field) returns nullopt and takes the full parser, so both agree on every payload.
-std::optional<MessageFields> scan_flat_message(std::string_view s) {
-  const auto skip_ws = [&](size_t& i) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The shape nearly every client sends, a flat object of plain strings under the known keys
+// ({"content":"hi","client_id":"c-1"}), read without building a DOM: a fifth of the broker's
+// per-message work went into nlohmann's parse. Anything else (escapes, numbers, nesting,
+// metadata, a repeated field) returns nullopt and takes the full parser, so both agree on every
+// payload. Other keys with plain string values are allowed and ignored (clients send e.g. a
+// "sender", which the server sets itself). UTF-8 is the caller's to check: in the known fields'
+// values when there was no other key (the rest is then ASCII), else in the whole payload.
+struct FlatMessage {
+  MessageFields fields;
+  bool other_keys = false;
+};
+std::optional<FlatMessage> scan_flat_message(std::string_view s) {
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  const auto skip_ws = [&p, end] {
+    while (p < end && is_ws(*p)) ++p;
   };
-  MessageFields f;
-  size_t i = 0;
-  skip_ws(i);
-  if (i >= s.size() || s[i++] != '{') return std::nullopt;
-  skip_ws(i);
-  if (i < s.size() && s[i] == '}') ++i;
-  else
+  // `"key":` at p for one of the known keys, compared whole (the closing quote included).
+  const auto field_at = [&p, end](MessageFields& f) -> std::optional<std::string_view>* {
+    static constexpr std::string_view kContent = "\"content\"", kType = "\"type\"", kClientId = "\"client_id\"",
+                                      kReplyTo = "\"reply_to\"";
+    const auto is = [&p, end](std::string_view key) {
+      if (end - p < static_cast<ptrdiff_t>(key.size()) || std::memcmp(p, key.data(), key.size()) != 0) return false;
+      p += key.size();
+      return true;
+    };
+    if (is(kContent)) return &f.content;
+    if (is(kClientId)) return &f.client_id;
+    if (is(kType)) return &f.type;
+    if (is(kReplyTo)) return &f.reply_to;
+    return nullptr;
+  };
+  FlatMessage flat;
+  MessageFields& f = flat.fields;
+  std::optional<std::string_view> ignored;
+  skip_ws();
+  if (p >= end || *p++ != '{') return std::nullopt;
+  skip_ws();
+  if (p < end && *p == '}') {
+    ++p;
+  } else {
     for (;;) {
-      const auto key = plain_json_string(s, i);
-      if (!key) return std::nullopt;
-      skip_ws(i);
-      if (i >= s.size() || s[i++] != ':') return std::nullopt;
-      skip_ws(i);
-      const auto value = plain_json_string(s, i);
-      if (!value) return std::nullopt;
-      std::optional<std::string_view>* field = *key == "content"     ? &f.content
-                                               : *key == "type"      ? &f.type
-                                               : *key == "client_id" ? &f.client_id
-                                               : *key == "reply_to"  ? &f.reply_to
-                                                                     : nullptr;
-      if (*key == "metadata" || (field && *field)) return std::nullopt;
-      if (field) *field = value;
-      skip_ws(i);
-      if (i >= s.size()) return std::nullopt;
-      const char next = s[i++];
+      std::optional<std::string_view>* field = field_at(f);
+      if (field && *field) return std::nullopt;  // given twice: the full parser says which one wins
+      if (!field) {  // another key: read and ignored
+        if (p >= end || *p++ != '"') return std::nullopt;
+        const char* close = plain_string_end(p, end);
+        if (!close || std::string_view(p, static_cast<size_t>(close - p)) == "metadata") return std::nullopt;
+        p = close + 1;
+        flat.other_keys = true;
+        field = &ignored;
+      }
+      skip_ws();
+      if (p >= end || *p++ != ':') return std::nullopt;
+      skip_ws();
+      if (p >= end || *p++ != '"') return std::nullopt;
+      const char* close = plain_string_end(p, end);
+      if (!close) return std::nullopt;
+      *field = std::string_view(p, static_cast<size_t>(close - p));
+      p = close + 1;
+      skip_ws();
+      if (p >= end) return std::nullopt;
+      const char next = *p++;
       if (next == '}') break;
       if (next != ',') return std::nullopt;
-      skip_ws(i);
+      skip_ws();
     }
-  skip_ws(i);
-  if (i != s.size()) return std::nullopt;
-  return f;
+  }
+  skip_ws();
+  if (p != end) return std::nullopt;
+  return flat;
+}
+
+// Every value of a flat message is UTF-8 without NUL (its keys and punctuation are ASCII).
+bool values_are_utf8(const MessageFields& f) {
+  for (const auto* v : {&f.content, &f.type, &f.client_id, &f.reply_to})
+    if (*v && !utf8_length(**v)) return false;
+  return true;
 }
 
 }  // namespace
@@ -229,8 +269,9 @@ std::optional<ValidationError> parse_message_payload(std::string_view payload, c
     return draft_from_fields(MessageFields{payload, std::nullopt, std::nullopt, std::nullopt}, limits, draft);
   }
   if (auto flat = scan_flat_message(payload)) {
-    if (!utf8_length(payload)) return error("invalid_utf8", "payload is not valid UTF-8");
-    return draft_from_fields(*flat, limits, draft, /*checked_utf8=*/true, /*plain_strings=*/true);
+    if (!(flat->other_keys ? utf8_length(payload).has_value() : values_are_utf8(flat->fields)))
+      return error("invalid_utf8", "payload is not valid UTF-8");
+    return draft_from_fields(flat->fields, limits, draft, /*checked_utf8=*/true, /*plain_strings=*/true);
   }
 
   auto parsed = parse_json_object(payload, limits);

@@ -99,6 +99,9 @@ TEST(Message, TheFlatObjectFastPathAgreesWithTheFullParser) {
       R"({"content":"x",})", R"({"content":"x"} trailing)", R"({"content":"x" "type":"text"})",
       std::string("{\"content\":\"a\0b\"}", 15), std::string("{\"content\":\"x\",\"client_id\":\"k\0\"}", 29),
       R"({"content":"x\u0000"})", R"({"content":"x","client_id":"\u0000"})", R"({"content":"\ud800"})",
+      "{\"content\":\"x\",\"\xff\":\"z\"}", "{\"client_id\":\"\xc3\",\"content\":\"x\"}",
+      R"({"content":"x","reply_to":"nope"})", R"({"content":"x","type":"image","client_id":"k","sender":"m"})",
+      R"({"content" :"x"})", R"({"contents":"x"})", R"({"content":"x","metadata":"m"})",
   };
   for (const auto& fast_payload : payloads) {
     std::string slow_payload = fast_payload;
