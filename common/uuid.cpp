@@ -106,24 +106,19 @@ uint64_t Uuidv7Generator::random64() {
 
 Uuid Uuidv7Generator::next(uint64_t unix_ms) {
   Uuid id;
-  uint64_t ms;
-  uint32_t counter;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    const uint64_t r1 = random64(), r2 = random64();
-    for (int i = 0; i < 8; ++i) id[8 + i] = static_cast<uint8_t>(r1 >> (8 * i));
-    id[6] = static_cast<uint8_t>(r2);
-    id[7] = static_cast<uint8_t>(r2 >> 8);
-    if (unix_ms > last_ms_) {
-      last_ms_ = unix_ms;
-      counter_ = (uint32_t{id[6]} << 8 | id[7]) & 0x7FF;  // random start, room to count up
-    } else if (++counter_ > 0xFFF) {
-      ++last_ms_;  // counter exhausted (or clock went back): borrow the next millisecond
-      counter_ = 0;
-    }
-    ms = last_ms_;
-    counter = counter_;
+  const uint64_t r1 = random64(), r2 = random64();
+  for (int i = 0; i < 8; ++i) id[8 + i] = static_cast<uint8_t>(r1 >> (8 * i));
+  id[6] = static_cast<uint8_t>(r2);
+  id[7] = static_cast<uint8_t>(r2 >> 8);
+  if (unix_ms > last_ms_) {
+    last_ms_ = unix_ms;
+    counter_ = (uint32_t{id[6]} << 8 | id[7]) & 0x7FF;  // random start, room to count up
+  } else if (++counter_ > 0xFFF) {
+    ++last_ms_;  // counter exhausted (or clock went back): borrow the next millisecond
+    counter_ = 0;
   }
+  const uint64_t ms = last_ms_;
+  const uint32_t counter = counter_;
   for (int i = 0; i < 6; ++i) id[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
   id[6] = static_cast<uint8_t>(0x70 | (counter >> 8));
   id[7] = static_cast<uint8_t>(counter);

@@ -1,7 +1,6 @@
 #pragma once
 #include <array>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,7 +23,8 @@ extern const Uuid kConversationNamespace;
 inline Uuid conversation_id(std::string_view room) { return uuid_v5(kConversationNamespace, room); }
 
 // UUIDv7 (RFC 9562): 48-bit Unix ms, then a 12-bit counter seeded randomly each ms so ids
-// from one generator are strictly increasing, then 62 random bits. Thread-safe.
+// from one generator are strictly increasing, then 62 random bits. Not thread-safe: one generator
+// per thread (the pipeline's lives on the broker thread, where a lock per id was measurable).
 // The random bits come from xoshiro256** reseeded from OpenSSL every kReseedEvery ids: ids are
 // public, so they need to be unguessable-ish and unique, not secret, and RAND_bytes per id was
 // an eighth of the broker's per-message work.
@@ -35,9 +35,8 @@ class Uuidv7Generator {
 
  private:
   static constexpr uint32_t kReseedEvery = 1u << 16;
-  uint64_t random64();  // under mu_
+  uint64_t random64();
 
-  std::mutex mu_;
   uint64_t last_ms_ = 0;
   uint32_t counter_ = 0;
   uint64_t state_[4] = {0, 0, 0, 0};
