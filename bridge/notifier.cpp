@@ -105,9 +105,11 @@ void Queue::add(Notification n, Clock::time_point now) {
     open_.erase(it);
     it = open_.end();
   }
+  n.seq = ++seq_;
   if (it == open_.end()) {
     batches_.push_back(Batch{new_id(), n.user, {}, now + window_, 0, true});
     it = open_.emplace(n.user, std::prev(batches_.end())).first;
+    by_oldest_.emplace(n.seq, it->second);
   }
   it->second->items.push_back(std::move(n));
   ++items_;
@@ -118,6 +120,7 @@ std::optional<Batch> Queue::take_due(Clock::time_point now) {
   for (auto it = batches_.begin(); it != batches_.end(); ++it) {
     if (it->due > now) continue;
     if (it->open) open_.erase(it->user);
+    by_oldest_.erase(it->items.front().seq);
     Batch b = std::move(*it);
     batches_.erase(it);
     b.open = false;
@@ -130,8 +133,10 @@ std::optional<Batch> Queue::take_due(Clock::time_point now) {
 void Queue::retry(Batch b, Clock::time_point at) {
   b.open = false;
   b.due = at;
+  if (b.items.empty()) return;
   items_ += b.items.size();
   batches_.push_front(std::move(b));
+  by_oldest_.emplace(batches_.front().items.front().seq, batches_.begin());
   trim();
 }
 
@@ -143,14 +148,17 @@ std::optional<Clock::time_point> Queue::next_due() const {
 }
 
 void Queue::trim() {
-  while (items_ > max_items_ && !batches_.empty()) {
-    Batch& oldest = batches_.front();
-    oldest.items.erase(oldest.items.begin());
+  while (items_ > max_items_ && !by_oldest_.empty()) {
+    const auto it = by_oldest_.begin()->second;  // the batch holding the oldest notification
+    by_oldest_.erase(by_oldest_.begin());
+    it->items.erase(it->items.begin());
     --items_;
     ++dropped_;
-    if (oldest.items.empty()) {
-      if (oldest.open) open_.erase(oldest.user);
-      batches_.pop_front();
+    if (!it->items.empty()) {
+      by_oldest_.emplace(it->items.front().seq, it);
+    } else {
+      if (it->open) open_.erase(it->user);
+      batches_.erase(it);
     }
   }
 }

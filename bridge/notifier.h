@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -41,6 +42,7 @@ using Clock = std::chrono::steady_clock;
 struct Notification {
   std::string user;  // the recipient
   std::string conversation_id, room, sender, message_id, preview, created_at;
+  uint64_t seq = 0;  // set by the queue: the order notifications arrived in
 };
 
 // At most `max_chars` code points of `content` (never a cut UTF-8 sequence), "…" appended when cut.
@@ -84,7 +86,7 @@ class Queue {
   void add(Notification n, Clock::time_point now);
   // The first batch due by `now` (its window closed, its retry time reached, or full), taken out.
   std::optional<Batch> take_due(Clock::time_point now);
-  // A failed batch back, due at `at`; it is older than everything else, so it is first to be dropped.
+  // A failed batch back, due at `at` (its notifications keep their age: the oldest are dropped first).
   void retry(Batch b, Clock::time_point at);
   std::optional<Clock::time_point> next_due() const;
 
@@ -99,8 +101,9 @@ class Queue {
   size_t max_batch_, max_items_;
   std::list<Batch> batches_;  // oldest first
   std::unordered_map<std::string, std::list<Batch>::iterator> open_;  // user -> their open batch
+  std::map<uint64_t, std::list<Batch>::iterator> by_oldest_;  // seq of each batch's first item
   size_t items_ = 0;
-  uint64_t dropped_ = 0, ids_ = 0;
+  uint64_t dropped_ = 0, ids_ = 0, seq_ = 0;
   std::string id_prefix_;
 };
 
