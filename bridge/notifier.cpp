@@ -28,11 +28,10 @@ with members as (  -- one row per member of each conversation: a group's member 
     from conversations c
     cross join lateral (values (c.participant_1), (c.participant_2)) as m(user_id)
    where c.id = any($1::uuid[]))
-select m.conversation_id::text, p.username
+select m.conversation_id::text, p.username, coalesce(s.muted, false) as muted
   from members m
   join profiles p on p.id = m.user_id
   left join conversation_settings s on s.conversation_id = m.conversation_id and s.user_id = m.user_id
- where not coalesce(s.muted, false)
 )sql";
 
 std::string preview(const std::string& content, size_t max_chars) {
@@ -166,6 +165,8 @@ void Queue::trim() {
 }  // namespace notify
 
 namespace {
+constexpr int kLookupTries = 20;
+constexpr auto kLookupRetry = 250ms;
 size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 }  // namespace
 
@@ -229,7 +230,7 @@ bool Notifier::online(const std::string& user) const {
 }
 
 void Notifier::run() {
-  Database db(options_.dsn, "notify", stop_);
+  db_ = std::make_unique<Database>(options_.dsn, "notify", stop_);
   while (!stop_) {
     std::vector<std::string> payloads;
     {
@@ -237,46 +238,28 @@ void Notifier::run() {
       payloads.assign(std::make_move_iterator(incoming_.begin()), std::make_move_iterator(incoming_.end()));
       incoming_.clear();
     }
-    if (!payloads.empty()) {
+    const auto now = notify::Clock::now();
+    std::vector<json> messages;
+    for (const auto& p : payloads) {
       try {
-        const uint64_t dropped = queue_.dropped();
-        std::set<std::string> conversations;
-        std::vector<json> messages;
-        for (const auto& p : payloads) {
-          try {
-            json m = json::parse(p);
-            if (!m.is_object() || !m.contains("conversation_id") || !m.contains("sender")) continue;
-            conversations.insert(m["conversation_id"].get<std::string>());
-            messages.push_back(std::move(m));
-          } catch (const std::exception&) {  // not a stored message: nothing to notify
-          }
-        }
-        std::string ids = "{";
-        for (const auto& c : conversations) ids += (ids.size() > 1 ? ",\"" : "\"") + c + "\"";
-        ids += "}";
-        std::unordered_map<std::string, std::vector<std::string>> members;
-        db.run([&](pqxx::work& tx) {
-          for (const auto& row : tx.exec_params(notify::kRecipientsSql, ids))
-            members[row[0].as<std::string>()].push_back(row[1].as<std::string>());
-          return 0;
-        });
-        const auto now = notify::Clock::now();
-        for (const auto& m : messages) {
-          const auto sender = m.value("sender", "");
-          for (const auto& user : members[m["conversation_id"].get<std::string>()]) {
-            if (user == sender || online(user)) continue;
-            queue_.add({user, m.value("conversation_id", ""), m.value("room", ""), sender, m.value("id", ""),
-                        notify::preview(m.value("content", ""), cfg_.preview_chars), m.value("created_at", "")},
-                       now);
-            bridge_metrics.notify_queued.inc();
-          }
-        }
-        bridge_metrics.notify_dropped.inc(queue_.dropped() - dropped);
+        json m = json::parse(p);
+        if (m.is_object() && m.contains("conversation_id") && m.contains("sender")) messages.push_back(std::move(m));
+      } catch (const std::exception&) {  // not a stored message: nothing to notify
+      }
+    }
+    if (!unresolved_.empty() && now >= retry_unresolved_at_) {  // they came first: they go first
+      messages.insert(messages.begin(), std::make_move_iterator(unresolved_.begin()),
+                      std::make_move_iterator(unresolved_.end()));
+      unresolved_.clear();
+    }
+    if (const size_t n = messages.size()) {
+      try {
+        route(std::move(messages), now);
       } catch (const Database::Stopping&) {
         break;
       } catch (const std::exception& e) {
         bridge_metrics.postgres_errors.inc();
-        log("notify: looking up recipients failed (", e.what(), "); ", payloads.size(), " message(s) not notified");
+        log("notify: looking up recipients failed (", e.what(), "); ", n, " message(s) not notified");
       }
     }
     while (!stop_) {
@@ -290,8 +273,63 @@ void Notifier::run() {
     std::unique_lock<std::mutex> lock(mu_);
     auto until = notify::Clock::now() + 250ms;
     if (const auto due = queue_.next_due()) until = std::min(until, *due);
+    if (!unresolved_.empty()) until = std::min(until, retry_unresolved_at_);
     cv_.wait_until(lock, until, [this] { return stop_ || !incoming_.empty(); });
   }
+}
+
+void Notifier::route(std::vector<json> messages, notify::Clock::time_point now) {
+  std::set<std::string> conversations;
+  for (const auto& m : messages) conversations.insert(m["conversation_id"].get<std::string>());
+  std::string ids = "{";
+  for (const auto& c : conversations) ids += (ids.size() > 1 ? ",\"" : "\"") + c + "\"";
+  ids += "}";
+  struct Member {
+    std::string user;
+    bool muted;
+  };
+  std::unordered_map<std::string, std::vector<Member>> members;
+  db_->run([&](pqxx::work& tx) {
+    for (const auto& row : tx.exec_params(notify::kRecipientsSql, ids))
+      members[row[0].as<std::string>()].push_back({row[1].as<std::string>(), row[2].as<bool>()});
+    return 0;
+  });
+  const uint64_t dropped = queue_.dropped();
+  // Conversations with a message waiting for its lookup: later ones wait behind it (in order).
+  std::set<std::string> waiting;
+  for (const auto& m : unresolved_) waiting.insert(m["conversation_id"].get<std::string>());
+  for (auto& m : messages) {
+    const auto conversation = m["conversation_id"].get<std::string>();
+    const auto found = members.find(conversation);
+    if (found == members.end() || waiting.count(conversation)) {
+      waiting.insert(conversation);
+      // Delivered before Postgres had its conversation (the first message of a new one): again
+      // shortly, a few times.
+      const int tries = m.value("_lookups", 0) + 1;
+      if (tries < kLookupTries) {
+        m["_lookups"] = tries;
+        if (unresolved_.empty()) retry_unresolved_at_ = now + kLookupRetry;
+        unresolved_.push_back(std::move(m));
+        if (unresolved_.size() > cfg_.max_queue) {
+          unresolved_.erase(unresolved_.begin());
+          bridge_metrics.notify_dropped.inc();
+        }
+      } else {
+        log("notify: conversation ", m["conversation_id"].get<std::string>(), " not found; message ",
+            m.value("id", ""), " not notified");
+      }
+      continue;
+    }
+    const auto sender = m.value("sender", "");
+    for (const auto& member : found->second) {
+      if (member.muted || member.user == sender || online(member.user)) continue;
+      queue_.add({member.user, m.value("conversation_id", ""), m.value("room", ""), sender, m.value("id", ""),
+                  notify::preview(m.value("content", ""), cfg_.preview_chars), m.value("created_at", "")},
+                 now);
+      bridge_metrics.notify_queued.inc();
+    }
+  }
+  bridge_metrics.notify_dropped.inc(queue_.dropped() - dropped);
 }
 
 void Notifier::send(notify::Batch batch) {

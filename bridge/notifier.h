@@ -31,6 +31,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "bridge/database.h"
 #include "bridge/options.h"
 
 namespace mqchat::bridge {
@@ -108,7 +113,7 @@ class Queue {
 };
 
 // The conversation members to notify about a message: $1 conversation ids (uuid[]), returns
-// (conversation_id, username) of every member who has not muted it. The sender is left out by the caller.
+// (conversation_id, username, muted) of every member. No row: the conversation is not stored yet.
 extern const char* const kRecipientsSql;
 
 }  // namespace notify
@@ -127,7 +132,8 @@ class Notifier {
 
  private:
   void run();
-  void route(std::vector<std::string> payloads);  // recipients of each, offline ones queued
+  // Looks up the recipients of each message and queues the offline ones.
+  void route(std::vector<nlohmann::json> messages, notify::Clock::time_point now);
   void send(notify::Batch batch);
   long post(const std::string& body);  // HTTP status, 0 when no response
 
@@ -137,6 +143,9 @@ class Notifier {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> incoming_;  // raw message payloads, bounded by max_queue
+  std::vector<nlohmann::json> unresolved_;  // their conversation was not in Postgres yet
+  notify::Clock::time_point retry_unresolved_at_{};
+  std::unique_ptr<Database> db_;
   std::unordered_map<std::string, bool> online_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
