@@ -350,10 +350,13 @@ void Notifier::send(notify::Batch batch) {
   if (batch.attempts >= cfg_.max_attempts) {
     bridge_metrics.notify_gave_up.inc(batch.items.size());
     log("notify: gave up a batch of ", batch.items.size(), " for ", batch.user, " after ", batch.attempts,
-        " attempts (last: ", status ? "HTTP " + std::to_string(status) : std::string("no response"), ")");
+        " attempts (last: ", status ? "HTTP " + std::to_string(status) : last_error_, ")");
     return;
   }
   bridge_metrics.notify_retries.inc();
+  if (batch.attempts == 1)  // once per batch: a receiver that is down must not flood the log
+    log("notify: POST for ", batch.user, " failed (", status ? "HTTP " + std::to_string(status) : last_error_,
+        "); retrying");
   thread_local std::mt19937 rng(std::random_device{}());
   const auto delay = notify::backoff(batch.attempts, cfg_.backoff_initial, cfg_.backoff_max,
                                      std::uniform_real_distribution<double>(0, 1)(rng));
@@ -388,7 +391,7 @@ long Notifier::post(const std::string& body) {
   if (rc == CURLE_OK)
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   else
-    log("notify: POST to ", cfg_.url, " failed: ", curl_easy_strerror(rc));
+    last_error_ = curl_easy_strerror(rc);
   curl_slist_free_all(headers);
   return status;
 }

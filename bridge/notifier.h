@@ -149,7 +149,8 @@ class Notifier {
   std::unordered_map<std::string, bool> online_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  void* curl_ = nullptr;  // CURL*, reused: keeps the connection to the receiver alive
+  void* curl_ = nullptr;
+  std::string last_error_;  // of the last POST without a response  // CURL*, reused: keeps the connection to the receiver alive
 };
 
 }  // namespace mqchat::bridge

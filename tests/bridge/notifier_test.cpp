@@ -3,6 +3,10 @@
 #include "bridge/notifier.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace mqchat::bridge::notify {
@@ -152,3 +156,63 @@ TEST(NotifyQueue, WhenFullTheOldestAreDroppedAndCounted) {
 
 }  // namespace
 }  // namespace mqchat::bridge::notify
+
+namespace mqchat::bridge {
+namespace {
+
+using namespace std::chrono_literals;
+
+// --notify-config: the YAML file (secret file relative to it), then single flags override it.
+TEST(NotifyOptions, TheFileThenFlags) {
+  const std::string dir = ::testing::TempDir() + "notify-options-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/pw") << "bridge-pw\n";
+  std::ofstream(dir + "/hook.secret") << "s3cret\nignored second line\n";
+  std::ofstream(dir + "/notify.yaml") << "notify:\n  url: \"https://hooks.example/mqchat\"\n"
+                                         "  secret_file: hook.secret\n  batch_window_ms: 750\n  max_queue: 33\n"
+                                         "  max_attempts: 4\n  backoff_initial_ms: 100\n  backoff_max_ms: 900\n"
+                                         "  timeout_ms: 1500\n  preview_chars: 40\n  max_batch: 7\n";
+  std::vector<std::string> args = {"mqchat-bridge", "--password-file", dir + "/pw", "--dsn", "dbname=x",
+                                   "--notify-config", dir + "/notify.yaml", "--notify-max-queue", "44"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  const Options o = parse_options(int(argv.size()), argv.data());
+  EXPECT_TRUE(o.notify.enabled());
+  EXPECT_EQ(o.notify.url, "https://hooks.example/mqchat");
+  EXPECT_EQ(o.notify.secret, "s3cret");
+  EXPECT_EQ(o.notify.batch_window, 750ms);
+  EXPECT_EQ(o.notify.max_queue, 44u) << "the flag wins";
+  EXPECT_EQ(o.notify.max_attempts, 4);
+  EXPECT_EQ(o.notify.backoff_initial, 100ms);
+  EXPECT_EQ(o.notify.backoff_max, 900ms);
+  EXPECT_EQ(o.notify.timeout, 1500ms);
+  EXPECT_EQ(o.notify.preview_chars, 40u);
+  EXPECT_EQ(o.notify.max_batch, 7u);
+
+  std::vector<std::string> plain = {"mqchat-bridge", "--password-file", dir + "/pw", "--dsn", "dbname=x"};
+  std::vector<char*> argv2;
+  for (auto& a : plain) argv2.push_back(a.data());
+  EXPECT_FALSE(parse_options(int(argv2.size()), argv2.data()).notify.enabled()) << "off unless configured";
+}
+
+TEST(NotifyOptions, MistakesStopTheBridgeNamingThem) {
+  const std::string dir = ::testing::TempDir() + "notify-bad-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/pw") << "bridge-pw\n";
+  auto run = [&](const std::string& yaml) {
+    std::ofstream(dir + "/n.yaml", std::ios::trunc) << yaml;
+    std::vector<std::string> args = {"mqchat-bridge", "--password-file", dir + "/pw", "--dsn", "x",
+                                     "--notify-config", dir + "/n.yaml"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    parse_options(int(argv.size()), argv.data());
+  };
+  EXPECT_EXIT(run("notify:\n  url: \"http://x\"\n  secret: k\n  nope: 1\n"), ::testing::ExitedWithCode(2), "notify.nope");
+  EXPECT_EXIT(run("notify:\n  url: \"http://x\"\n"), ::testing::ExitedWithCode(2), "need a secret");
+  EXPECT_EXIT(run("notify:\n  url: \"ftp://x\"\n  secret: k\n"), ::testing::ExitedWithCode(2), "http");
+  EXPECT_EXIT(run("notify:\n  url: \"http://x\"\n  secret: k\n  max_queue: 0\n"), ::testing::ExitedWithCode(2),
+              "notify.max_queue");
+}
+
+}  // namespace
+}  // namespace mqchat::bridge
