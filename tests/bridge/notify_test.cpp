@@ -8,7 +8,7 @@
 #include <openssl/hmac.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,8 +27,6 @@
 #include "common/room.h"
 #include "tests/bridge/person.h"
 #include "tests/support/http_get.h"
-
-extern char** environ;
 
 namespace mqchat::test {
 namespace {
@@ -232,12 +230,20 @@ class BridgeProcess {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_APPEND, 0);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
+    const int log_fd = ::open(log_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      // It goes when this test process goes, however it ends: a bridge left behind with the stack
+      // bridge's client id would fight the restarted one over the session.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) ::_exit(1);
+      ::dup2(log_fd, 1);
+      ::dup2(log_fd, 2);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(log_fd);
   }
   ~BridgeProcess() {
     if (pid_ <= 0) return;
