@@ -116,12 +116,11 @@ Options parse_options(int argc, char** argv) {
   o.password = first_line(password_file);
   if (o.password.empty()) fail(password_file + " holds no password");
   auto& n = o.notify;
-  if (!notify_config.empty()) {
-    const auto file = load_notify_config(notify_config, n);
-    if (!file.empty()) n.secret = first_line(file);
-  }
+  std::string secret_file;
+  if (!notify_config.empty()) secret_file = load_notify_config(notify_config, n);
   if (!notify_url.empty()) n.url = notify_url;
-  if (!notify_secret_file.empty()) n.secret = first_line(notify_secret_file);
+  if (!notify_secret_file.empty()) secret_file = notify_secret_file;
+  if (n.enabled() && !secret_file.empty()) n.secret = first_line(secret_file);  // read only when needed
   if (notify_batch_ms >= 0) n.batch_window = std::chrono::milliseconds(notify_batch_ms);
   if (notify_max_queue) n.max_queue = size_t(notify_max_queue);
   if (notify_max_attempts) n.max_attempts = int(notify_max_attempts);

@@ -193,6 +193,15 @@ TEST(NotifyOptions, TheFileThenFlags) {
   std::vector<char*> argv2;
   for (auto& a : plain) argv2.push_back(a.data());
   EXPECT_FALSE(parse_options(int(argv2.size()), argv2.data()).notify.enabled()) << "off unless configured";
+
+  // The shipped config/notify.yaml: no URL, so off, and its secret file need not exist.
+  std::vector<std::string> shipped = {"mqchat-bridge", "--password-file", dir + "/pw", "--dsn", "dbname=x",
+                                      "--notify-config", std::string(MQCHAT_SOURCE_DIR) + "/config/notify.yaml"};
+  std::vector<char*> argv3;
+  for (auto& a : shipped) argv3.push_back(a.data());
+  const Options off = parse_options(int(argv3.size()), argv3.data());
+  EXPECT_FALSE(off.notify.enabled());
+  EXPECT_EQ(off.notify.batch_window, 2000ms);
 }
 
 TEST(NotifyOptions, MistakesStopTheBridgeNamingThem) {
