@@ -7,13 +7,13 @@
 #include <csignal>
 #include <memory>
 #include <mutex>
-#include <memory>
 #include <thread>
 
 #include "bridge/backplane.h"
 #include "bridge/log.h"
 #include "bridge/metrics.h"
 #include "bridge/mqtt_link.h"
+#include "bridge/notifier.h"
 #include "bridge/options.h"
 #include "bridge/request_dispatcher.h"
 #include "bridge/summary_publisher.h"
@@ -59,6 +59,17 @@ int main(int argc, char** argv) {
   RequestDispatcher dispatcher(options, link);
   MqttLink mqtt(options, [&dispatcher](IncomingRequest r) { dispatcher.submit(std::move(r)); });
   link = &mqtt;
+  std::unique_ptr<Notifier> notifier;  // webhook notifications for offline users, when configured
+  if (options.notify.enabled()) {
+    notifier = std::make_unique<Notifier>(options);
+    mqtt.set_event_handler([n = notifier.get()](const std::string& topic, const std::string& payload) {
+      if (topic.rfind("users/", 0) == 0)
+        n->on_presence(topic.substr(6, topic.size() - 6 - std::string("/presence").size()), payload);
+      else
+        n->on_message(payload);
+    });
+    notifier->start();
+  }
   dispatcher.start();
   SummaryPublisher summaries(options, link);
   summaries.start();
@@ -81,6 +92,7 @@ int main(int argc, char** argv) {
   if (backplane) backplane->stop();
   dispatcher.stop(std::chrono::seconds(2));
   mqtt.close();
+  if (notifier) notifier->stop();  // after the link: nothing hands it messages any more
   log("mqchat-bridge: stopped (", dispatcher.refused_busy(), " request(s) answered busy, ", dispatcher.dropped(),
       " dropped under overload)");
   return 0;

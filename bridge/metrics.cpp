@@ -14,7 +14,23 @@ BridgeMetrics::BridgeMetrics()
       postgres_connects(registry.counter("mqchat_bridge_postgres_connects_total",
                                          "Postgres connections opened (one per worker and the leader; more: "
                                          "reconnects)",
-                                         "bridge/postgres/connects")) {
+                                         "bridge/postgres/connects")),
+      notify_queued(registry.counter("mqchat_bridge_notifications_total",
+                                     "Webhook notifications for offline users, by what became of them",
+                                     "bridge/notifications", {{"result", "queued"}})),
+      notify_delivered(registry.counter("mqchat_bridge_notifications_total", "", "bridge/notifications",
+                                        {{"result", "delivered"}})),
+      notify_dropped(registry.counter("mqchat_bridge_notifications_total", "", "bridge/notifications",
+                                      {{"result", "dropped"}})),
+      notify_rejected(registry.counter("mqchat_bridge_notifications_total", "", "bridge/notifications",
+                                       {{"result", "rejected"}})),
+      notify_gave_up(registry.counter("mqchat_bridge_notifications_total", "", "bridge/notifications",
+                                      {{"result", "gave_up"}})),
+      notify_retries(registry.counter("mqchat_bridge_notify_retries_total",
+                                      "Webhook POSTs that failed (5xx, 429, timeout, no connection) and are retried",
+                                      "bridge/notify/retries")),
+      notify_waiting(registry.gauge("mqchat_bridge_notify_waiting", "Webhook notifications waiting to be sent",
+                                    "bridge/notify/waiting")) {
   for (size_t k = 0; k < kRequestKinds; ++k) {
     const std::string kind(kind_name(RequestKind(k)));
     for (size_t r = 0; r < kResults.size(); ++r)

@@ -24,6 +24,15 @@ class BridgeMetrics {
   metrics::Counter& postgres_errors;
   metrics::Counter& postgres_connects;
 
+  // Webhook notifications (bridge/notifier.h), counted per notification (one message for one user).
+  metrics::Counter& notify_queued;     // an offline member's notification entered the queue
+  metrics::Counter& notify_delivered;  // its batch was accepted (2xx)
+  metrics::Counter& notify_dropped;    // the queue was full: dropped (the oldest go first)
+  metrics::Counter& notify_rejected;   // the receiver refused its batch for good (4xx but 429)
+  metrics::Counter& notify_gave_up;    // its batch failed max_attempts times
+  metrics::Counter& notify_retries;    // POSTs that failed and will be retried (5xx, 429, no answer)
+  metrics::Gauge& notify_waiting;      // notifications waiting (queued, in open batches or for a retry)
+
  private:
   static constexpr std::array<const char*, 4> kResults = {"ok", "refused", "busy", "failed"};
   std::array<std::array<metrics::Counter*, kResults.size()>, kRequestKinds> requests_{};

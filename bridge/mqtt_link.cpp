@@ -1,5 +1,6 @@
 #include "bridge/mqtt_link.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "bridge/log.h"
@@ -7,6 +8,21 @@
 namespace mqchat::bridge {
 
 using namespace std::chrono_literals;
+
+namespace {
+constexpr char kMessagesFilter[] = "chat/+/messages";
+constexpr char kPresenceFilter[] = "users/+/presence";
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+// chat/<room>/messages and users/<u>/presence: what the notifier listens to.
+bool is_event_topic(const std::string& t) {
+  const auto levels = std::count(t.begin(), t.end(), '/');
+  return levels == 2 && ((t.rfind("chat/", 0) == 0 && ends_with(t, "/messages")) ||
+                         (t.rfind("users/", 0) == 0 && ends_with(t, "/presence")));
+}
+}  // namespace
 
 MqttLink::MqttLink(const Options& options, Handler on_request)
     : options_(options),
@@ -24,6 +40,11 @@ MqttLink::MqttLink(const Options& options, Handler on_request)
                          .automatic_reconnect(500ms, 5s)
                          .finalize();
   client_.set_message_callback([this](mqtt::const_message_ptr m) {
+    const std::string& t = m->get_topic();
+    if (is_event_topic(t)) {  // never a request, even from a session that subscribed earlier
+      if (on_event_) on_event_(t, m->to_string());
+      return;
+    }
     IncomingRequest r{m->get_topic(), m->to_string(), {}, {}};
     const auto& props = m->get_properties();
     if (props.contains(mqtt::property::RESPONSE_TOPIC))
@@ -69,6 +90,14 @@ void MqttLink::subscribe_requests() {
     for (const char* request : {"history", "read", "edit", "delete", "react", "archive", "mute"})
       client_.subscribe(prefix + request, 1, nullptr, subscribe_listener_);
     client_.subscribe("$share/" + options_.share_group + "/users/+/requests/+", 1, nullptr, subscribe_listener_);
+    const std::string messages = "$share/" + options_.share_group + "-notify/" + kMessagesFilter;
+    if (on_event_) {
+      client_.subscribe(kPresenceFilter, 0, nullptr, subscribe_listener_);  // retained: everyone's state at once
+      client_.subscribe(messages, 1, nullptr, subscribe_listener_);
+    } else {  // the persistent session may still hold them from a run with notifications
+      client_.unsubscribe(kPresenceFilter);
+      client_.unsubscribe(messages);
+    }
   } catch (const mqtt::exception& e) {
     log("mqtt: subscribing failed (", e.what(), ")");
   }

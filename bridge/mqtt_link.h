@@ -29,6 +29,12 @@ class MqttLink {
   MqttLink(const Options& options, Handler on_request);
   ~MqttLink();
 
+  // Notifications (bridge/notifier.h): when set before start(), the link also subscribes to every
+  // stored message (chat/+/messages, shared by the notify group) and to presence (users/+/presence)
+  // and hands them here, on Paho's thread (must not block). Unset: those subscriptions are dropped.
+  using EventHandler = std::function<void(const std::string& topic, const std::string& payload)>;
+  void set_event_handler(EventHandler on_event) { on_event_ = std::move(on_event); }
+
   // Connects, retrying until the broker is there or `stop` is set (then false); afterwards Paho
   // reconnects by itself.
   bool start(const std::atomic<bool>& stop);
@@ -47,6 +53,7 @@ class MqttLink {
 
   const Options& options_;
   Handler on_request_;
+  EventHandler on_event_;
   mqtt::async_client client_;
   mqtt::connect_options connect_options_;
   SubscribeListener subscribe_listener_;

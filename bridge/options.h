@@ -31,6 +31,21 @@ struct Options {
   std::string backplane_master = "mqchat";  // the Sentinel master name
   std::string backplane_redis;         // or one Redis "host:port" without Sentinel
   bool backplane() const { return !backplane_sentinels.empty() || !backplane_redis.empty(); }
+
+  // Webhook notifications for offline users (bridge/notifier.h): off unless a URL is given.
+  // --notify-config FILE (YAML, config/notify.yaml) sets these; --notify-* flags override it.
+  struct Notify {
+    std::string url;                              // http(s)://... receiving the POSTs
+    std::string secret;                           // HMAC-SHA256 key (read from secret_file)
+    std::chrono::milliseconds batch_window{2000}; // one POST per user per window
+    size_t max_batch = 100;                       // notifications in one POST at most
+    size_t max_queue = 10000;                     // notifications held at most; beyond, the oldest go
+    int max_attempts = 6;                         // POSTs per batch before giving up
+    std::chrono::milliseconds backoff_initial{500}, backoff_max{30000};
+    std::chrono::milliseconds timeout{5000};      // per POST, connecting included
+    size_t preview_chars = 120;                   // message content kept in a notification
+    bool enabled() const { return !url.empty(); }
+  } notify;
 };
 
 // Parses argv; prints help or an error and exits on bad input.

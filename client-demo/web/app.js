@@ -15,6 +15,8 @@ const state = {
   requests: new Map(),      // request_id -> {room, kind}
   typingTimer: null,
   lastTypingSent: 0,
+  settings: new Map(),      // room -> {archived, muted} (issue 17: archive/mute)
+  userRequests: new Map(),  // request_id -> kind, for users/<me>/requests/<kind> (search, archived)
 };
 
 function conversation(room) {
@@ -24,6 +26,7 @@ function conversation(room) {
       messages: [], byId: new Map(), pending: new Map(),
       loaded: false, hasMore: false, loadingOlder: false,
       peerReadUpTo: '', lastReadSent: '', editing: null,
+      replyTo: null, picking: null,  // issue 17: the message being answered, the one whose emoji picker is open
     });
   }
   return state.conversations.get(room);
@@ -106,6 +109,9 @@ function onMessage(topic, buffer) {
     if (t.leaf === 'conversations') onSummaries(body);
     else if (t.leaf === 'history') onHistory(body);
     else if (t.leaf === 'errors') onError(body);
+    else if (t.leaf === 'search') onSearchResults(body);
+    else if (t.leaf === 'archived') onArchivedList(body);
+    else if (t.leaf === 'settings') onSettings(body);
     else if (t.leaf === 'presence') onPresence(t.user, body);
   } else if (t.kind === 'user' && t.leaf === 'presence') {
     onPresence(t.user, body);
@@ -120,6 +126,8 @@ function onMessage(topic, buffer) {
 function onSummaries(list) {
   if (!Array.isArray(list)) return;
   state.summaries = list;
+  list.forEach((s) => state.settings.set(s.room, { archived: false, muted: Boolean(s.muted) }));
+  if (state.active) renderChatTools(conversation(state.active));
   list.forEach((s) => watchPresence(s.with));
   renderConversations();
 }
@@ -172,6 +180,8 @@ function onEvent(conv, e) {
     Object.assign(conv.byId.get(e.id), { content: e.content, is_edited: true, edited_at: e.edited_at });
   } else if (e.event === 'deleted' && conv.byId.has(e.id)) {
     Object.assign(conv.byId.get(e.id), { content: null, deleted: true, deleted_at: e.deleted_at });
+  } else if (e.event === 'reaction' && conv.byId.has(e.id)) {
+    onReaction(conv.byId.get(e.id), e);
   } else {
     return;
   }
@@ -202,7 +212,7 @@ function onError(e) {
       return;
     }
   }
-  if (e.request_id) state.requests.delete(e.request_id);
+  if (e.request_id) { state.requests.delete(e.request_id); state.userRequests.delete(e.request_id); }
   toast(e.reason || e.code || 'Something went wrong');
 }
 
@@ -217,6 +227,7 @@ function openConversation(room) {
   $('chat-pane').hidden = false;
   $('typing').hidden = true;
   renderChatHead(conv);
+  renderReplyBar(conv);
   renderConversations();
   subscribeRoom(room);
   if (!conv.loaded) {
@@ -253,7 +264,7 @@ function markRead(conv) {
 }
 
 function send(conv, text) {
-  const p = { client_id: P.randomId(), text, status: 'sending', created: new Date().toISOString() };
+  const p = { client_id: P.randomId(), text, status: 'sending', created: new Date().toISOString(), replyTo: takeReply(conv) };
   conv.pending.set(p.client_id, p);
   publishPending(conv, p);
   renderMessages(conv);
@@ -270,7 +281,9 @@ function publishPending(conv, p) {
     if (conv.room === state.active) renderMessages(conv);
   }, 10000);
   if (!state.client.connected) return; // sent on reconnect (subscribeAll)
-  publish(P.topics.messages(conv.room), { content: p.text, client_id: p.client_id }).catch((err) => {
+  const body = { content: p.text, client_id: p.client_id };
+  if (p.replyTo) body.reply_to = p.replyTo;
+  publish(P.topics.messages(conv.room), body).catch((err) => {
     clearTimeout(p.timer);
     Object.assign(p, { status: 'failed', reason: err.message });
     if (conv.room === state.active) renderMessages(conv);
@@ -332,6 +345,7 @@ function renderConversations() {
       : `${last.sender === state.me ? 'You: ' : ''}${last.content == null ? 'message deleted' : last.content}`;
     const bottom = el('div', 'conversation-bottom');
     bottom.append(el('span', 'preview small muted', preview));
+    if (s.muted) top.querySelector('.name').append(el('span', 'muted-mark', ' 🔕'));
     const unread = s.room === state.active ? 0 : s.unread_count;
     if (unread > 0) bottom.append(el('span', 'badge', String(unread)));
     body.append(top, bottom);
@@ -347,6 +361,7 @@ function renderChatHead(conv) {
   const online = p && p.status === 'online';
   $('peer-dot').className = `dot${online ? ' online' : ''}`;
   $('peer-status').textContent = !p ? '' : online ? 'online' : `last seen ${P.shortTime(p.since)}`;
+  renderChatTools(conv);
 }
 
 function renderSkeletons() {
@@ -379,6 +394,7 @@ function messageElement(conv, m) {
     });
     bubble.append(box, save, cancel);
   } else {
+    if (m.reply_to) bubble.append(quoteElement(m.reply_to));
     bubble.append(el('span', deleted ? 'content deleted' : 'content', deleted ? 'Message deleted' : m.content));
   }
   const meta = el('div', 'meta small');
@@ -392,7 +408,9 @@ function messageElement(conv, m) {
     del.addEventListener('click', () => deleteMessage(conv, m.id));
     meta.append(edit, del);
   }
+  if (!deleted && conv.editing !== m.id) meta.append(...messageActions(conv, m));
   bubble.append(meta);
+  if (!deleted) bubble.append(...reactionElements(conv, m));
   item.append(bubble);
   return item;
 }
@@ -526,3 +544,192 @@ $('back').addEventListener('click', () => {
 });
 
 document.addEventListener('visibilitychange', () => { if (state.active) markRead(conversation(state.active)); });
+
+// ================================================================ issue 17 features
+// Each feature below keeps to its own section; the code above calls into them at a few marked
+// places (onMessage, onEvent, messageElement, send, renderChatHead, renderConversations).
+
+// Publishes a request about me, not a room (users/<me>/requests/<kind>); the reply comes on users/<me>/<kind>.
+function userRequest(kind, payload) {
+  const request_id = P.randomId();
+  state.userRequests.set(request_id, kind);
+  return publish(P.topics.userRequest(state.me, kind), { ...payload, request_id }).then(() => request_id)
+    .catch((err) => { state.userRequests.delete(request_id); toast(`Request refused: ${err.message}`); });
+}
+
+function takeUserReply(body, kind) {
+  if (!body || state.userRequests.get(body.request_id) !== kind) return false;
+  state.userRequests.delete(body.request_id);
+  return true;
+}
+
+function messageActions(conv, m) {
+  const reply = el('button', 'link small action reply-action', 'Reply');
+  reply.addEventListener('click', () => startReply(conv, m));
+  const react = el('button', 'link small action react-action', 'React');
+  react.addEventListener('click', () => { conv.picking = conv.picking === m.id ? null : m.id; renderMessages(conv); });
+  return [reply, react];
+}
+
+// ---------------------------------------------------------------- replies
+
+function quoteElement(q) {
+  const quote = el('div', `quote${q.deleted ? ' deleted' : ''}`);
+  quote.dataset.replyTo = q.id;
+  quote.append(el('strong', 'quote-sender', `${q.sender}: `),
+    el('span', 'quote-text', q.deleted ? 'message deleted' : `${q.content}${q.truncated ? '…' : ''}`));
+  return quote;
+}
+
+function startReply(conv, m) {
+  conv.replyTo = { id: m.id, sender: m.sender, content: m.content };
+  renderReplyBar(conv);
+  $('composer-input').focus();
+}
+
+// The reply target for the message being sent (then cleared).
+function takeReply(conv) {
+  const id = conv.replyTo && conv.replyTo.id;
+  conv.replyTo = null;
+  renderReplyBar(conv);
+  return id || null;
+}
+
+function renderReplyBar(conv) {
+  const r = conv && conv.room === state.active ? conv.replyTo : null;
+  $('reply-bar').hidden = !r;
+  if (!r) return;
+  $('reply-to-sender').textContent = r.sender;
+  $('reply-to-text').textContent = Array.from(r.content || '').slice(0, 80).join('');
+}
+
+$('reply-cancel').addEventListener('click', () => { if (state.active) takeReply(conversation(state.active)); });
+
+// ---------------------------------------------------------------- reactions
+
+function reactionElements(conv, m) {
+  const out = [];
+  if (m.reactions && m.reactions.length) {
+    const row = el('div', 'reactions');
+    for (const r of m.reactions) {
+      const b = el('button', `reaction${r.mine ? ' mine' : ''}`, `${r.emoji} ${r.count}`);
+      b.dataset.emoji = r.emoji;
+      b.title = r.mine ? 'remove your reaction' : 'react with this too';
+      b.addEventListener('click', () => react(conv, m.id, r.emoji, Boolean(r.mine)));
+      row.append(b);
+    }
+    out.push(row);
+  }
+  if (conv.picking === m.id) {
+    const picker = el('div', 'picker');
+    for (const emoji of P.REACTIONS) {
+      const b = el('button', 'pick', emoji);
+      b.addEventListener('click', () => {
+        conv.picking = null;
+        const mine = (m.reactions || []).some((r) => r.emoji === emoji && r.mine);
+        react(conv, m.id, emoji, mine);
+      });
+      picker.append(b);
+    }
+    out.push(picker);
+  }
+  return out;
+}
+
+function react(conv, id, emoji, remove) {
+  request(conv.room, 'react', remove ? { id, emoji, remove: true } : { id, emoji }, 'react');
+  renderMessages(conv);
+}
+
+// {"event":"reaction","id","user","emoji","action","reactions":[{"emoji","count"}]}: counts from the
+// event, "mine" kept from what we knew and changed when the reaction is ours.
+function onReaction(m, e) {
+  const mine = new Set((m.reactions || []).filter((r) => r.mine).map((r) => r.emoji));
+  if (e.user === state.me) {
+    if (e.action === 'added') mine.add(e.emoji); else mine.delete(e.emoji);
+  }
+  m.reactions = (e.reactions || []).map((r) => ({ ...r, mine: mine.has(r.emoji) }));
+}
+
+// ---------------------------------------------------------------- search
+
+function search(query) {
+  if (!query.trim()) return;
+  $('search-summary').textContent = 'Searching…';
+  $('search-list').replaceChildren();
+  $('search-results').hidden = false;
+  userRequest('search', { query, limit: 20 });
+}
+
+function onSearchResults(page) {
+  if (!takeUserReply(page, 'search')) return;
+  const list = $('search-list');
+  list.replaceChildren();
+  const results = page.results || [];
+  $('search-summary').textContent = results.length ? `${results.length}${page.next ? '+' : ''} result(s) for "${page.query}"`
+    : `Nothing found for "${page.query}"`;
+  for (const r of results) {
+    const li = el('li', 'result');
+    li.dataset.room = r.room;
+    li.dataset.id = r.id;
+    const head = el('div', 'small muted', `${r.sender} · ${P.peerOf(r.room, state.me)} · ${P.shortTime(r.created_at)}`);
+    const text = el('div', 'headline');
+    text.innerHTML = r.headline;  // the server escapes everything but <mark> (docs/PROTOCOL.md)
+    li.append(head, text);
+    li.addEventListener('click', () => openConversation(r.room));
+    list.append(li);
+  }
+}
+
+$('search-form').addEventListener('submit', (e) => { e.preventDefault(); search($('search-input').value); });
+$('search-close').addEventListener('click', () => { $('search-results').hidden = true; $('search-input').value = ''; });
+
+// ---------------------------------------------------------------- archive and mute
+
+function setting(room) { return state.settings.get(room) || { archived: false, muted: false }; }
+
+function renderChatTools(conv) {
+  const s = setting(conv.room);
+  $('mute-toggle').textContent = s.muted ? 'Unmute' : 'Mute';
+  $('archive-toggle').textContent = s.archived ? 'Unarchive' : 'Archive';
+}
+
+function onSettings(s) {
+  if (!s || !s.room) return;
+  if (s.request_id) state.requests.delete(s.request_id);
+  state.settings.set(s.room, { archived: Boolean(s.archived), muted: Boolean(s.muted) });
+  if (state.active === s.room) renderChatTools(conversation(s.room));
+  if (!$('archived').hidden) userRequest('archived', {});
+}
+
+function onArchivedList(page) {
+  if (!takeUserReply(page, 'archived')) return;
+  const ul = $('archived-list');
+  ul.replaceChildren();
+  const list = page.conversations || [];
+  if (!list.length) ul.append(el('li', 'empty small muted', 'No archived conversations.'));
+  for (const s of list) {
+    state.settings.set(s.room, { archived: true, muted: Boolean(s.muted) });
+    const li = el('li', 'conversation archived-conversation');
+    li.dataset.room = s.room;
+    const body = el('div', 'conversation-body');
+    body.append(el('strong', 'name', s.with), el('div', 'preview small muted',
+      s.last_message ? (s.last_message.content == null ? 'message deleted' : s.last_message.content) : 'No messages yet'));
+    li.append(body);
+    li.addEventListener('click', () => openConversation(s.room));
+    ul.append(li);
+  }
+}
+
+$('mute-toggle').addEventListener('click', () => {
+  if (!state.active) return;
+  request(state.active, 'mute', { muted: !setting(state.active).muted }, 'mute');
+});
+$('archive-toggle').addEventListener('click', () => {
+  if (!state.active) return;
+  request(state.active, 'archive', { archived: !setting(state.active).archived }, 'archive');
+});
+$('archived-toggle').addEventListener('click', () => {
+  $('archived').hidden = !$('archived').hidden;
+  if (!$('archived').hidden) userRequest('archived', {});
+});

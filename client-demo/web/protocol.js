@@ -23,6 +23,10 @@ const Protocol = (() => {
     read: (room) => `chat/${room}/read`,
     edit: (room) => `chat/${room}/edit`,
     remove: (room) => `chat/${room}/delete`,
+    react: (room) => `chat/${room}/react`,
+    archive: (room) => `chat/${room}/archive`,
+    mute: (room) => `chat/${room}/mute`,
+    userRequest: (me, kind) => `users/${me}/requests/${kind}`,  // search, archived
     mine: (me) => `users/${me}/#`,
     presence: (user) => `users/${user}/presence`,
   };
@@ -52,5 +56,8 @@ const Protocol = (() => {
 
   const characters = (text) => Array.from(text).length;
 
-  return { isValidUsername, roomOf, peerOf, topics, parseTopic, randomId, shortTime, characters, MAX_CHARS: 4000 };
+  // The emoji the page offers for reactions (the server takes any emoji: docs/PROTOCOL.md).
+  const REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
+
+  return { isValidUsername, roomOf, peerOf, topics, parseTopic, randomId, shortTime, characters, REACTIONS, MAX_CHARS: 4000 };
 })();

@@ -8,8 +8,11 @@ bridge_start() {
   [ -x "$BRIDGE_BIN" ] || return 0
   pid_alive "$RUN/bridge.pid" && return 0
   sanitizer_env bridge
+  # Webhook notifications (config/notify.yaml) when MQCHAT_NOTIFY_CONFIG names a settings file.
+  local notify=()
+  [ -n "${MQCHAT_NOTIFY_CONFIG:-}" ] && notify=(--notify-config "$MQCHAT_NOTIFY_CONFIG")
   env "${SAN_ENV[@]}" nohup "$BRIDGE_BIN" --mqtt-host 127.0.0.1 --mqtt-port "$BROKER_MQTT_PORT" --password-file "$RUN/bridge.password" \
-    --dsn "$(dsn)" --metrics-port "$BRIDGE_METRICS_PORT" >>"$RUN/bridge.log" 2>&1 </dev/null &
+    --dsn "$(dsn)" --metrics-port "$BRIDGE_METRICS_PORT" "${notify[@]}" >>"$RUN/bridge.log" 2>&1 </dev/null &
   echo $! >"$RUN/bridge.pid"
   disown  # tests kill it on purpose: no "Killed" job notice from this shell
 }

@@ -9,6 +9,7 @@ APT_PACKAGES=(
   libyaml-cpp-dev libgtest-dev libgmock-dev nlohmann-json3-dev libssl-dev libcrypt-dev uuid-dev
   zlib1g-dev libjwt-dev libbenchmark-dev libcli11-dev valgrind clang tmux chromium haproxy nftables
   prometheus-cpp-dev redis-server redis-sentinel libhiredis-dev
+  libcurl4-openssl-dev  # the bridge's webhook notifications (bridge/notifier.cpp)
   lintian systemd file binutils  # the package checks (tests/package): lintian, systemd-analyze, file, nm
 )
 

@@ -113,6 +113,67 @@ try {
   await b2.waitForSelector('.message.theirs .content.deleted', { timeout });
   await shot(b2, '07-bob-sees-delete');
 
+  // ---- issue 17: replies, reactions, search, archive and mute
+  const room = alice < bob ? `${alice}_${bob}` : `${bob}_${alice}`;
+  const theirs = (page, text) => page.locator('.message.theirs', { hasText: text });
+  const mine = (page, text) => page.locator('.message.mine:not(.pending)', { hasText: text });
+
+  step('bob replies to a message: both see the quote');
+  await theirs(b2, 'while you were away 1').hover();
+  await theirs(b2, 'while you were away 1').locator('.reply-action').click();
+  await b2.waitForSelector('#reply-bar:not([hidden]) >> text=while you were away 1', { timeout });
+  await b2.fill('#composer-input', 'a reply from bob');
+  await b2.press('#composer-input', 'Enter');
+  await mine(b2, 'a reply from bob').locator('.quote >> text=while you were away 1').waitFor({ timeout });
+  await theirs(a, 'a reply from bob').locator('.quote >> text=while you were away 1').waitFor({ timeout });
+  if (!(await b2.isHidden('#reply-bar'))) throw new Error('the reply bar stayed after sending');
+  await shot(a, '08-alice-sees-reply');
+
+  step('alice reacts; bob sees the count; bob adds his own: 2 on both, "mine" on each');
+  await theirs(a, 'a reply from bob').hover();
+  await theirs(a, 'a reply from bob').locator('.react-action').click();
+  await theirs(a, 'a reply from bob').locator('.picker button >> text=👍').click();
+  await theirs(a, 'a reply from bob').locator('.reaction.mine >> text=👍 1').waitFor({ timeout });
+  await mine(b2, 'a reply from bob').locator('.reaction:not(.mine) >> text=👍 1').waitFor({ timeout });
+  await mine(b2, 'a reply from bob').locator('.reaction >> text=👍 1').click();
+  await mine(b2, 'a reply from bob').locator('.reaction.mine >> text=👍 2').waitFor({ timeout });
+  await theirs(a, 'a reply from bob').locator('.reaction.mine >> text=👍 2').waitFor({ timeout });
+  await shot(b2, '09-bob-reactions');
+
+  step('bob searches: the messages with the word, highlighted; deleted ones are not found');
+  await b2.fill('#search-input', 'away');
+  await b2.click('#search-form button');
+  await b2.waitForSelector('#search-list .result mark', { timeout });
+  const found = await b2.$$eval('#search-list .result', (rows) => rows.map((r) => r.textContent));
+  if (found.length !== 2 || !found.every((t) => /while you were away/.test(t)))  // 1 and 2; 3 was deleted
+    throw new Error(`search found ${JSON.stringify(found)}`);
+  const marked = await b2.$$eval('#search-list .result mark', (ms) => ms.map((m) => m.textContent.toLowerCase()));
+  if (!marked.every((t) => t === 'away')) throw new Error(`highlights: ${JSON.stringify(marked)}`);
+  await shot(b2, '10-bob-search');
+  await b2.click('#search-list .result');
+  await b2.waitForSelector(`#conversations li[data-room="${room}"].active`, { timeout });
+  await b2.click('#search-close');
+
+  step('bob mutes the conversation, then unmutes it');
+  await b2.click('#mute-toggle');
+  await b2.waitForSelector('#mute-toggle:text-is("Unmute")', { timeout });
+  await b2.waitForSelector(`#conversations li[data-room="${room}"] .muted-mark`, { timeout });
+  await b2.click('#mute-toggle');
+  await b2.waitForSelector('#mute-toggle:text-is("Mute")', { timeout });
+  await b2.waitForSelector(`#conversations li[data-room="${room}"]:not(:has(.muted-mark))`, { timeout });
+
+  step('bob archives it: it leaves the list and is in the archived list; unarchived, it is back');
+  await b2.click('#archive-toggle');
+  await b2.waitForSelector('#archive-toggle:text-is("Unarchive")', { timeout });
+  await b2.waitForSelector(`#conversations li[data-room="${room}"]`, { state: 'detached', timeout });
+  await b2.click('#archived-toggle');
+  await b2.waitForSelector(`#archived-list li[data-room="${room}"] >> text=${alice}`, { timeout });
+  await shot(b2, '11-bob-archived');
+  await b2.click('#archive-toggle');
+  await b2.waitForSelector('#archive-toggle:text-is("Archive")', { timeout });
+  await b2.waitForSelector(`#conversations li[data-room="${room}"]`, { timeout });
+  await b2.waitForSelector('#archived-list >> text=No archived conversations.', { timeout });
+
   step('the composer takes at most 4000 characters');
   await a.fill('#composer-input', 'x'.repeat(4001));
   const length = await a.$eval('#composer-input', (el) => el.value.length);
