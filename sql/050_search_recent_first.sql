@@ -8,7 +8,8 @@
 -- conversations.last_message_id, which ingest keeps current). When it finds a full page there whose
 -- oldest hit is newer than everything in the conversations it skipped (their newest message ids are
 -- below that conversation's last_message_id; ids are UUIDv7, ordered by time), that page is the
--- answer. Otherwise (rare words, a page asked for far back) it probes every conversation as before.
+-- answer. Otherwise it looks at four times as many, and so on; finally (rare words, a page asked for
+-- far back) it probes every conversation as before.
 
 create or replace function mqchat_search_recent_first() returns int language sql immutable as $$ select 8 $$;
 
@@ -64,17 +65,22 @@ begin
     return jsonb_build_object('status', 'ok', 'results', '[]'::jsonb, 'next', null);
   end if;
 
+  -- The k most recent conversations, then 4k, then all of them.
   if cardinality(convs) > k then
     select array_agg(c.id order by c.last_message_id desc nulls last) into ordered
       from conversations c where c.id = any(convs);
+  end if;
+  while ids is null and cardinality(convs) > k loop
     select c.last_message_id into skipped_newest from conversations c where c.id = ordered[k + 1];
     ids := mqchat_search_hits(ordered[1:k], q, p_before, p_limit);
     -- Complete only if a whole page (and one more) came from the first k and its oldest is newer
     -- than anything the others hold; a conversation without messages holds nothing.
     if cardinality(ids) <= p_limit or (skipped_newest is not null and ids[p_limit + 1] < skipped_newest) then
-      ids := mqchat_search_hits(convs, q, p_before, p_limit);
+      ids := null;
+      k := k * 4;
     end if;
-  else
+  end loop;
+  if ids is null then
     ids := mqchat_search_hits(convs, q, p_before, p_limit);
   end if;
 

@@ -3,18 +3,18 @@
 -- requester's conversations, newest first), including when the first step's hits are older than
 -- a skipped conversation's newest message.
 insert into profiles (username, password_hash)
-  select 't-peer' || i, crypt('pw', gen_salt('bf', 4)) from generate_series(1, 14) i;
+  select 't-peer' || i, crypt('pw', gen_salt('bf', 4)) from generate_series(1, 40) i;
 set local role mqchat_app;
 select pg_temp.act_as('t-alice');
--- 14 conversations, each with a few messages; "common" everywhere, "rare" in the least recent ones
+-- 40 conversations, each with a few messages; "common" everywhere, "rare" in the least recent ones
 -- only, "late" once in an old conversation after the others' latest common hits (so that old
 -- conversation becomes the most recent).
 -- Round robin, so the skipped conversations' newest messages are newer than most of the first
 -- step's hits (the first step alone would then be wrong); then one conversation at a time.
 select send_message('t-peer' || i, 'common word ' || i || ' ' || j || case when i <= 3 then ' rare' else '' end)
-  from generate_series(1, 4) j, generate_series(1, 14) i order by j, i;
+  from generate_series(1, 4) j, generate_series(1, 40) i order by j, i;
 select send_message('t-peer' || i, 'common again ' || i || ' ' || j)
-  from generate_series(1, 14) i, generate_series(1, 3) j order by i, j;
+  from generate_series(1, 40) i, generate_series(1, 3) j order by i, j;
 select send_message('t-peer2', 'common late');
 reset role;
 
