@@ -43,7 +43,7 @@ begin
       loop
         r := search_messages(e.q, cursor_id, page_size);
         got := got || array(select x->>'id' from jsonb_array_elements(r->'results') x);
-        exit when r->>'next' is null or cardinality(got) > 200;
+        exit when r->>'next' is null or cardinality(got) > 1000;
         cursor_id := (r->>'next')::uuid;
       end loop;
       if got is distinct from e.ids then
