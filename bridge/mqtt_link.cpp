@@ -21,7 +21,10 @@ MqttLink::MqttLink(const Options& options, Handler on_request)
                          .properties({mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL,
                                                      options_.session_expiry_s)})
                          .keep_alive_interval(20s)
-                         .automatic_reconnect(500ms, 5s)
+                         // Mosquitto 2.0.11 does not keep $share subscriptions across its restart
+                         // (persist__subs_save saves plain subscribers only): until we subscribe
+                         // again, requests reach nobody. So no long back-off: retry every second at most.
+                         .automatic_reconnect(250ms, 1s)
                          .finalize();
   client_.set_message_callback([this](mqtt::const_message_ptr m) {
     IncomingRequest r{m->get_topic(), m->to_string(), {}, {}};

@@ -1,6 +1,9 @@
 #pragma once
 // The bridge's MQTT 5 connection as the service account: a persistent session, shared
 // subscriptions to the request topics (renewed on every reconnect), and QoS 1 publishing.
+// While the bridge is away the broker queues requests for its session, but a broker restart forgets
+// shared subscriptions (Mosquitto 2.0.11): requests published between the restart and our
+// resubscription are lost, and clients ask again (docs/PROTOCOL.md "Requests").
 // Paho's callback thread only hands requests over: it never waits for anything.
 #include <mqtt/async_client.h>
 
