@@ -88,7 +88,8 @@ void MqttLink::SubscribeListener::on_failure(const mqtt::token& tok) {
       " failed (reason ", tok.get_reason_code(), ")");
 }
 
-bool MqttLink::publish(const Publication& p) {
+bool MqttLink::publish(const Publication& p, bool retry) {
+  if (!retry && !client_.is_connected()) return false;
   auto msg = mqtt::make_message(p.topic, p.payload, 1, p.retained);
   if (!p.correlation_data.empty())
     msg->set_properties({mqtt::property(mqtt::property::CORRELATION_DATA, p.correlation_data)});
@@ -99,10 +100,10 @@ bool MqttLink::publish(const Publication& p) {
     } catch (const mqtt::exception& e) {
       if (attempt == 0) log("mqtt: publish to ", p.topic, " failed (", e.what(), "), retrying");
     }
-    if (closing_) break;
+    if (closing_ || !retry) break;
     std::this_thread::sleep_for(200ms);  // reconnecting
   }
-  log("mqtt: gave up publishing to ", p.topic);
+  if (retry) log("mqtt: gave up publishing to ", p.topic);
   return false;
 }
 

@@ -35,9 +35,11 @@ class MqttLink {
   // Connects, retrying until the broker is there or `stop` is set (then false); afterwards Paho
   // reconnects by itself.
   bool start(const std::atomic<bool>& stop);
-  // QoS 1; waits for the PUBACK up to a few seconds, retrying while reconnecting (once closing:
-  // a single attempt). False when it could not be delivered.
-  bool publish(const Publication& p);
+  // QoS 1; waits for the PUBACK up to a few seconds, retrying while reconnecting (once closing,
+  // or without `retry`: a single attempt, none at all while disconnected). False when it could not
+  // be delivered.
+  bool publish(const Publication& p, bool retry = true);
+  bool connected() const { return client_.is_connected(); }
   // Last step of a shutdown: no more retries, then a clean disconnect.
   void close();
 
