@@ -28,7 +28,8 @@
 
 namespace mqchat::bridge {
 
-// What a Redis stream entry carries (fields o, a, b, s, t, r, q, p).
+// What a Redis stream entry carries: three fields, h (the header below), t (topic), p (payload).
+// (Earlier entries had eight: o, a, b, s, r, q as fields of their own; still read.)
 struct BackplaneEntry {
   std::string origin;     // node id of the writer
   bool all = false;       // every node injects it, the origin too (presence of a dead node's users)
@@ -41,8 +42,15 @@ struct BackplaneEntry {
 
 // Pure decisions, unit-tested.
 namespace backplane_rules {
+// The header field: origin, all, boot, seq, retained, qos joined by \x1f (one field, not six:
+// Redis parses and stores fewer arguments per XADD, the readers fewer reply objects).
+std::string encode_header(const BackplaneEntry& e);
+bool decode_header(const std::string& h, BackplaneEntry& e);  // false: malformed (entry ignored)
 // The MQTT filters a node forwards: everything a client may receive from another node.
 const std::vector<std::string>& routed_filters();
+// The QoS a forwarded copy is injected with on the other nodes: 0 for typing (worthless late),
+// 1 for the rest (it must reach offline persistent sessions queued on the recipient's node).
+int injected_qos(const std::string& topic);
 // "users/<u>/presence" → u.
 std::optional<std::string> presence_user(const std::string& topic);
 // The status of a presence payload ({"status":"online"|"offline",…}); nullopt if neither.
@@ -81,7 +89,7 @@ class Backplane {
   static void on_disconnect(struct mosquitto*, void* self, int rc, const mosquitto_property*);
   static void on_message(struct mosquitto*, void* self, const struct mosquitto_message* m, const mosquitto_property*);
   static void on_publish(struct mosquitto*, void* self, int mid, int rc, const mosquitto_property*);
-  void on_local_message(const std::string& topic, std::string payload, bool retained, int qos);
+  void on_local_message(const std::string& topic, std::string payload, bool retained);
   void push(Item item);
   void write_loop();
   void read_loop();

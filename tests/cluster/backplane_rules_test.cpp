@@ -30,6 +30,43 @@ TEST(BackplaneRules, RoutesWhatClientsReceiveButNotRequests) {
   for (const auto& filter : f) EXPECT_EQ(filter.find("history"), std::string::npos);
 }
 
+TEST(BackplaneRules, HeaderRoundTripsAndRefusesMalformed) {
+  BackplaneEntry e;
+  e.origin = "node2";
+  e.all = true;
+  e.boot = "0123abcd";
+  e.seq = 18446744073709551615ull;
+  e.retained = true;
+  e.qos = 0;
+  BackplaneEntry d;
+  ASSERT_TRUE(backplane_rules::decode_header(backplane_rules::encode_header(e), d));
+  EXPECT_EQ(d.origin, "node2");
+  EXPECT_TRUE(d.all);
+  EXPECT_EQ(d.boot, "0123abcd");
+  EXPECT_EQ(d.seq, e.seq);
+  EXPECT_TRUE(d.retained);
+  EXPECT_EQ(d.qos, 0);
+  e.all = e.retained = false;
+  e.qos = 1;
+  ASSERT_TRUE(backplane_rules::decode_header(backplane_rules::encode_header(e), d));
+  EXPECT_FALSE(d.all);
+  EXPECT_FALSE(d.retained);
+  EXPECT_EQ(d.qos, 1);
+  for (const char* bad : {"", "node1", "node1\x1f" "0\x1f" "b\x1f" "x1\x1f" "0\x1f" "1", "\x1f" "0\x1f" "b\x1f" "1\x1f" "0\x1f" "1",
+                          "n\x1f" "0\x1f" "b\x1f" "1\x1f" "0\x1f" "1\x1f" "extra"})
+    EXPECT_FALSE(backplane_rules::decode_header(bad, d)) << bad;
+}
+
+TEST(BackplaneRules, InjectedQosIsTheTopics) {
+  using backplane_rules::injected_qos;
+  EXPECT_EQ(injected_qos("chat/a_b/typing"), 0);
+  EXPECT_EQ(injected_qos("chat/a_b/messages"), 1);
+  EXPECT_EQ(injected_qos("chat/a_b/events"), 1);
+  EXPECT_EQ(injected_qos("users/a/presence"), 1);
+  EXPECT_EQ(injected_qos("users/typing/conversations"), 1);
+  EXPECT_EQ(injected_qos("chat//typing"), 0);
+}
+
 TEST(BackplaneRules, DedupSkipsRepeatsPerOriginAndBoot) {
   backplane_rules::Dedup d;
   EXPECT_TRUE(d.is_new("node1", "b1", 1));
