@@ -173,6 +173,37 @@ bool is_retry_marker(const std::string& topic, const std::string& payload) {
          topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+std::optional<std::string> retry_key(const std::string& topic, const std::string& payload) {
+  static const std::string suffix = "/messages";
+  if (topic.compare(0, 5, "chat/") != 0 || topic.size() <= 5 + suffix.size() ||
+      topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) != 0 ||
+      payload.find("\"client_id\":\"") == std::string::npos)
+    return std::nullopt;  // most messages: no parse
+  const auto j = nlohmann::json::parse(payload, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  const auto s = j.find("sender"), c = j.find("client_id");
+  if (s == j.end() || c == j.end() || !s->is_string() || !c->is_string()) return std::nullopt;
+  std::string key = topic;
+  key += '\0';
+  key += s->get<std::string>();
+  key += '\0';
+  key += c->get<std::string>();
+  return key;
+}
+
+bool RecentKeys::seen_or_add(const std::string& key, int64_t now_s) {
+  while (!order_.empty() && (order_.front().first <= now_s - window_s_ || order_.size() > max_)) {
+    const auto it = at_.find(order_.front().second);
+    if (it != at_.end() && it->second == order_.front().first) at_.erase(it);
+    order_.pop_front();
+  }
+  const auto it = at_.find(key);
+  if (it != at_.end() && it->second > now_s - window_s_) return true;
+  at_[key] = now_s;
+  order_.emplace_back(now_s, key);
+  return false;
+}
+
 bool Dedup::is_new(const std::string& origin, const std::string& boot, uint64_t seq) const {
   const auto it = highest_.find(origin + "/" + boot);
   return it == highest_.end() || seq > it->second;
@@ -275,6 +306,18 @@ void Backplane::stop() {
   mosquitto_loop_stop(mosq_, false);
 }
 
+bool Backplane::first_copy(const std::string& topic, const std::string& payload, std::string* added) {
+  const auto key = backplane_rules::retry_key(topic, payload);
+  if (!key) return true;
+  std::lock_guard<std::mutex> lock(recent_mu_);
+  if (!recent_.seen_or_add(*key, now_unix_us() / 1000000)) {
+    if (added) *added = *key;
+    return true;
+  }
+  ++second_copies_;
+  return false;
+}
+
 void Backplane::push(Item item) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -302,6 +345,9 @@ void Backplane::on_local_message(const std::string& topic, std::string payload, 
   // The plugin acknowledges a retried message (same client_id) with an empty payload that no user
   // may read; only service accounts see it. It is nobody's message: not forwarded.
   if (backplane_rules::is_retry_marker(topic, payload)) return;
+  // A retry of a message another node published first (and this node injected): the local
+  // subscribers have it twice already, the other nodes need not.
+  if (!first_copy(topic, payload)) return;
   Item item{Item::Kind::Forward, topic, std::move(payload), retained, backplane_rules::injected_qos(topic), 0};
   if (backplane_rules::presence_user(topic)) item.kind = Item::Kind::Presence;
   push(std::move(item));
@@ -565,9 +611,21 @@ void Backplane::read_loop() {
           continue;
         }
       }
+      std::string key;
+      if (!first_copy(e.topic, e.payload, &key)) {  // this node published (or injected) it already
+        dedup.record(e.origin, e.boot, e.seq);
+        batch_last = id;
+        continue;
+      }
       // Bounded: at most kUnackedMax injected publishes wait for their PUBACK.
       while (unacked_ > kUnackedMax && mqtt_up_ && !stop_) std::this_thread::sleep_for(1ms);
-      if (!publish(e.topic, e.payload, e.qos, e.retained)) break;  // broker away: read again from batch_last
+      if (!publish(e.topic, e.payload, e.qos, e.retained)) {  // broker away: read again from batch_last
+        if (!key.empty()) {
+          std::lock_guard<std::mutex> lock(recent_mu_);
+          recent_.forget(key);
+        }
+        break;
+      }
       dedup.record(e.origin, e.boot, e.seq);
       ++injected_;
       batch_last = id;
@@ -581,11 +639,12 @@ void Backplane::stats_loop() {
   for (int tick = 0; !stop_; ++tick) {
     std::this_thread::sleep_for(100ms);
     if (tick % 100 != 99) continue;
-    const uint64_t total = forwarded_ + injected_ + duplicates_ + dropped_;
+    const uint64_t total = forwarded_ + injected_ + duplicates_ + dropped_ + second_copies_;
     if (total == seen) continue;
     seen = total;
     log("backplane: forwarded ", forwarded_.load(), ", injected ", injected_.load(), ", repeats skipped ",
-        duplicates_.load(), ", dropped (queue full) ", dropped_.load());
+        duplicates_.load(), ", dropped (queue full) ", dropped_.load(), ", retried copies held back ",
+        second_copies_.load());
   }
 }
 

@@ -58,6 +58,24 @@ std::optional<bool> presence_online(const std::string& payload);
 // An empty payload on chat/<room>/messages: the plugin's mark of a retry it acknowledged but
 // delivers to nobody (only service accounts may read it).
 bool is_retry_marker(const std::string& topic, const std::string& payload);
+// A chat message's retry key, "<topic>\0<sender>\0<client_id>", from its stored form; nullopt for
+// other topics and messages without a client_id.
+std::optional<std::string> retry_key(const std::string& topic, const std::string& payload);
+// Retry keys seen in the last `window_s` seconds (at most `max` of them, oldest forgotten first).
+class RecentKeys {
+ public:
+  RecentKeys(int64_t window_s, size_t max) : window_s_(window_s), max_(max) {}
+  // True if `key` was seen within the window; otherwise remembers it and returns false.
+  bool seen_or_add(const std::string& key, int64_t now_s);
+  void forget(const std::string& key) { at_.erase(key); }
+  size_t size() const { return at_.size(); }
+
+ private:
+  int64_t window_s_;
+  size_t max_;
+  std::map<std::string, int64_t> at_;
+  std::deque<std::pair<int64_t, std::string>> order_;
+};
 // Highest sequence injected per (origin, boot): a sequence number at or below it is a repeat.
 class Dedup {
  public:
@@ -121,8 +139,15 @@ class Backplane {
   std::deque<Item> queue_;
   uint64_t next_seq_ = 1;     // writer thread only
   std::set<std::string> local_online_;  // writer thread only: users the local broker holds
+  // A message retried on another node (same sender, room, client_id; docs/DESIGN.md): the first
+  // copy this node sees, local or injected, passes; a later one is not injected here and, if it was
+  // published here, not forwarded. Both threads of the link use it.
+  std::mutex recent_mu_;
+  backplane_rules::RecentKeys recent_{120, 200000};
+  // `added`: the key remembered now, if any (to forget if the copy could not be injected after all).
+  bool first_copy(const std::string& topic, const std::string& payload, std::string* added = nullptr);
 
-  std::atomic<uint64_t> forwarded_{0}, injected_{0}, duplicates_{0}, dropped_{0}, xadds_{0};
+  std::atomic<uint64_t> forwarded_{0}, injected_{0}, duplicates_{0}, dropped_{0}, xadds_{0}, second_copies_{0};
   std::thread writer_, reader_, stats_, connector_;
 };
 

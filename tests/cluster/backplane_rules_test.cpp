@@ -57,6 +57,31 @@ TEST(BackplaneRules, HeaderRoundTripsAndRefusesMalformed) {
     EXPECT_FALSE(backplane_rules::decode_header(bad, d)) << bad;
 }
 
+TEST(BackplaneRules, RetryKeyIsRoomSenderAndClientId) {
+  using backplane_rules::retry_key;
+  const std::string m = R"({"id":"1","room":"a_b","sender":"a","content":"x","metadata":{"client_id":"no"},"client_id":"k1"})";
+  EXPECT_EQ(retry_key("chat/a_b/messages", m), std::string("chat/a_b/messages") + '\0' + "a" + '\0' + "k1");
+  EXPECT_FALSE(retry_key("chat/a_b/events", m));
+  EXPECT_FALSE(retry_key("users/a/history", m));
+  EXPECT_FALSE(retry_key("chat/a_b/messages", R"({"id":"1","sender":"a","client_id":null})"));
+  EXPECT_FALSE(retry_key("chat/a_b/messages", R"({"id":"1","sender":"a"})"));
+  EXPECT_FALSE(retry_key("chat/a_b/messages", R"({"client_id":"k1"} not json)"));
+  EXPECT_NE(retry_key("chat/a_b/messages", m), retry_key("chat/a_c/messages", m));
+}
+
+TEST(BackplaneRules, RecentKeysForgetAfterTheWindowOrBeyondTheBound) {
+  backplane_rules::RecentKeys recent(10, 3);
+  EXPECT_FALSE(recent.seen_or_add("k1", 100));
+  EXPECT_TRUE(recent.seen_or_add("k1", 105));
+  EXPECT_TRUE(recent.seen_or_add("k1", 109));
+  EXPECT_FALSE(recent.seen_or_add("k1", 110));  // the window passed: a new message
+  recent.forget("k1");
+  EXPECT_FALSE(recent.seen_or_add("k1", 111));
+  for (const char* k : {"k2", "k3", "k4", "k5"}) EXPECT_FALSE(recent.seen_or_add(k, 112));
+  EXPECT_LE(recent.size(), 4u);
+  EXPECT_FALSE(recent.seen_or_add("k1", 112)) << "the oldest is forgotten beyond the bound";
+}
+
 TEST(BackplaneRules, InjectedQosIsTheTopics) {
   using backplane_rules::injected_qos;
   EXPECT_EQ(injected_qos("chat/a_b/typing"), 0);

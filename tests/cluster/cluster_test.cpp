@@ -258,5 +258,34 @@ TEST(ClusterDedup, TheSameClientIdOnTwoNodesIsStoredOnce) {
   std::cout << "bob saw " << twice << " of " << kMessages << " messages twice (two ids, one stored)\n";
 }
 
+// The usual order: the first copy was routed before the retry came on another node. That node's
+// backplane injected the first copy, so it holds the retry back: a recipient elsewhere gets the
+// message once (on the retry's node, both copies reach local subscribers: the broker delivers the
+// retry before anyone could ask the cluster).
+TEST(ClusterDedup, ARetryOnAnotherNodeIsNotRoutedAgain) {
+  const std::string pw = "cluster-pw";
+  const std::string alice = make_user("ra", pw), bob = make_user("rb", pw);
+  const std::string room = room_of(alice, bob);
+  const std::string t = "chat/" + room + "/messages";
+  TestClient a1(alice, pw, at(Cluster::node_uri(1))), a2(alice, pw, at(Cluster::node_uri(2))),
+      b(bob, pw, at(Cluster::node_uri(1)));
+  for (auto* c : {&a1, &a2, &b}) c->connect();
+  ASSERT_LT(b.subscribe(t), 0x80);
+  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < 5; ++i) {
+    const std::string payload = json{{"content", "sent twice " + std::to_string(i)}, {"client_id", "r-" + std::to_string(i)}}.dump();
+    ASSERT_EQ(a1.publish(t, payload), 0);
+    ASSERT_TRUE(b.wait_message(t, 5s)) << "bob did not get the first copy";
+    std::this_thread::sleep_for(500ms);  // routed to node2 meanwhile
+    ASSERT_EQ(a2.publish(t, payload), 0);  // the "retry", on node2
+    EXPECT_TRUE(b.collect(t, 1500ms).empty()) << "the retry on node2 reached bob on node1 too (message " << i << ")";
+  }
+  std::string stored;
+  for (int i = 0; i < 25 && stored != "5"; ++i, std::this_thread::sleep_for(200ms))
+    stored = query_value("select count(*) from messages m join conversations c on c.id = m.conversation_id "
+                         "where c.room = '" + room + "'");
+  EXPECT_EQ(stored, "5");
+}
+
 }  // namespace
 }  // namespace mqchat::test::cluster
