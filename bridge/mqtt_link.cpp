@@ -23,8 +23,9 @@ MqttLink::MqttLink(const Options& options, Handler on_request)
                          .keep_alive_interval(20s)
                          // Mosquitto 2.0.11 does not keep $share subscriptions across its restart
                          // (persist__subs_save saves plain subscribers only): until we subscribe
-                         // again, requests reach nobody. So no long back-off: retry every second at most.
-                         .automatic_reconnect(250ms, 1s)
+                         // again, requests reach nobody. Paho counts these in whole seconds, and a
+                         // minimum of 0 s never backs off: it retries on every cycle of its thread.
+                         .automatic_reconnect(0s, 1s)
                          .finalize();
   client_.set_message_callback([this](mqtt::const_message_ptr m) {
     IncomingRequest r{m->get_topic(), m->to_string(), {}, {}};

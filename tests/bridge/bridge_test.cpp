@@ -305,36 +305,42 @@ TEST_F(Bridge, KilledAndRestartedMidTrafficLosesNoRequestAndRepeatsNoEffect) {
 
 // Mosquitto 2.0.11 does not keep shared subscriptions across a restart (persist__subs_save writes a
 // topic's plain subscribers only), so the bridge's persistent session comes back without its
-// $share subscriptions: a request published before the bridge has reconnected and subscribed again
-// reaches nobody. The bridge reconnects within about a second (it used to back off to 5 s: after a
-// 4 s outage, requests went unanswered for another 3 s); a client that gets no answer asks again
-// (docs/PROTOCOL.md).
-TEST_F(Bridge, AnswersRequestsWithinSecondsOfABrokerRestart) {
-  Stack::svc("stop", "broker");
-  std::this_thread::sleep_for(4s);  // the bridge's reconnect attempts back off meanwhile
-  Stack::svc("start", "broker");
+// $share subscriptions: a request published before the bridge has connected and subscribed again
+// reaches nobody and is never answered (while the broker merely runs without the bridge, such
+// requests wait in its session: KilledAndRestartedMidTraffic…). Not fixable in the bridge; what a
+// client does (docs/PROTOCOL.md) is ask again when no answer comes, and that must work within
+// seconds, with every request answered afterwards.
+TEST_F(Bridge, ARequestLostInABrokerRestartIsAnsweredWhenAskedAgain) {
+  Stack::svc("stop", "bridge");
+  Stack::svc("restart", "broker");
   const auto back = std::chrono::steady_clock::now();
   TestClient alice(pair_.alice, kPassword);
   alice.connect();
   ASSERT_LT(alice.subscribe("users/" + pair_.alice + "/history"), 0x80);
+  ASSERT_EQ(alice.publish(topic(pair_.room, "history"), json{{"request_id", "lost"}}.dump()), 0);  // the broker took it
+  Stack::svc("start", "bridge");
   // As a client should: no answer within a short while, ask again (a new request id each time).
-  std::optional<Received> first;
-  for (int i = 0; !first && std::chrono::steady_clock::now() - back < 15s; ++i) {
+  std::set<std::string> answered;
+  for (int i = 0; answered.empty() && std::chrono::steady_clock::now() - back < 20s; ++i) {
     ASSERT_EQ(alice.publish(topic(pair_.room, "history"), json{{"request_id", "retry-" + std::to_string(i)}}.dump()), 0);
-    first = alice.wait_message("users/" + pair_.alice + "/history", 250ms);
+    if (const auto m = alice.wait_message("users/" + pair_.alice + "/history", 250ms))
+      answered.insert(json::parse(m->payload)["request_id"].get<std::string>());
   }
-  ASSERT_TRUE(first) << "no request answered within 15 s of the broker's restart";
+  ASSERT_FALSE(answered.empty()) << "no request answered within 20 s of the broker's restart";
   const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - back);
-  std::cout << "first answer " << waited.count() << " ms after the broker was back\n";
-  EXPECT_LT(waited, 2500ms) << "the bridge took too long to subscribe again";
-  alice.collect("users/" + pair_.alice + "/history", 1s);  // late answers to earlier attempts
+  std::cout << "first answer " << waited.count() << " ms after the broker was back (bridge started after it)\n";
+  for (const auto& m : alice.collect("users/" + pair_.alice + "/history", 2s))  // late answers to earlier attempts
+    answered.insert(json::parse(m.payload)["request_id"].get<std::string>());
+  EXPECT_EQ(answered.count("lost"), 0u)
+      << "Mosquitto kept a request for the bridge's shared subscription across its restart: docs/PROTOCOL.md says "
+         "it is lost; update it";
   // Once it answers, it answers every request.
   for (int i = 0; i < 5; ++i)
     ASSERT_EQ(alice.publish(topic(pair_.room, "history"), json{{"request_id", "after-" + std::to_string(i)}}.dump()), 0);
-  std::set<std::string> answered;
+  std::set<std::string> after;
   for (const auto& m : alice.collect("users/" + pair_.alice + "/history", 3s))
-    answered.insert(json::parse(m.payload)["request_id"].get<std::string>());
-  EXPECT_EQ(answered, (std::set<std::string>{"after-0", "after-1", "after-2", "after-3", "after-4"}));
+    after.insert(json::parse(m.payload)["request_id"].get<std::string>());
+  EXPECT_EQ(after, (std::set<std::string>{"after-0", "after-1", "after-2", "after-3", "after-4"}));
 }
 
 }  // namespace mqchat::test
