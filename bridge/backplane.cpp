@@ -82,10 +82,12 @@ std::string str_of(const redisReply* r) {
 // A stream entry [id, [field, value, ...]] → BackplaneEntry.
 BackplaneEntry parse_entry(const redisReply* fields) {
   BackplaneEntry e;
+  bool bad = false;
   for (size_t i = 0; i + 1 < fields->elements; i += 2) {
     const std::string k = str_of(fields->element[i]);
     std::string v = str_of(fields->element[i + 1]);
-    if (k == "o") e.origin = std::move(v);
+    if (k == "h") bad = !backplane_rules::decode_header(v, e);
+    else if (k == "o") e.origin = std::move(v);
     else if (k == "a") e.all = v == "1";
     else if (k == "b") e.boot = std::move(v);
     else if (k == "s") e.seq = std::strtoull(v.c_str(), nullptr, 10);
@@ -94,14 +96,56 @@ BackplaneEntry parse_entry(const redisReply* fields) {
     else if (k == "r") e.retained = v == "1";
     else if (k == "q") e.qos = v == "0" ? 0 : 1;
   }
+  if (bad) e.topic.clear();  // skipped by the reader
   return e;
 }
 }  // namespace
 
 namespace backplane_rules {
+std::string encode_header(const BackplaneEntry& e) {
+  std::string h;
+  h.reserve(e.origin.size() + e.boot.size() + 32);
+  h += e.origin;
+  h += '\x1f';
+  h += e.all ? '1' : '0';
+  h += '\x1f';
+  h += e.boot;
+  h += '\x1f';
+  h += std::to_string(e.seq);
+  h += '\x1f';
+  h += e.retained ? '1' : '0';
+  h += '\x1f';
+  h += e.qos == 0 ? '0' : '1';
+  return h;
+}
+
+bool decode_header(const std::string& h, BackplaneEntry& e) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t sep; (sep = h.find('\x1f', start)) != std::string::npos; start = sep + 1) parts.push_back(h.substr(start, sep - start));
+  parts.push_back(h.substr(start));
+  if (parts.size() != 6 || parts[0].empty() || parts[3].empty() ||
+      parts[3].find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  e.origin = parts[0];
+  e.all = parts[1] == "1";
+  e.boot = parts[2];
+  e.seq = std::strtoull(parts[3].c_str(), nullptr, 10);
+  e.retained = parts[4] == "1";
+  e.qos = parts[5] == "0" ? 0 : 1;
+  return true;
+}
+
 const std::vector<std::string>& routed_filters() {
   static const std::vector<std::string> f = {"chat/+/messages", "chat/+/typing", "chat/+/events", "users/+/#"};
   return f;
+}
+
+int injected_qos(const std::string& topic) {
+  static const std::string suffix = "/typing";
+  const bool typing = topic.compare(0, 5, "chat/") == 0 && topic.size() >= 5 + suffix.size() &&
+                      topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return typing ? 0 : 1;
 }
 
 std::optional<std::string> presence_user(const std::string& topic) {
@@ -129,6 +173,37 @@ bool is_retry_marker(const std::string& topic, const std::string& payload) {
          topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+std::optional<std::string> retry_key(const std::string& topic, const std::string& payload) {
+  static const std::string suffix = "/messages";
+  if (topic.compare(0, 5, "chat/") != 0 || topic.size() <= 5 + suffix.size() ||
+      topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) != 0 ||
+      payload.find("\"client_id\":\"") == std::string::npos)
+    return std::nullopt;  // most messages: no parse
+  const auto j = nlohmann::json::parse(payload, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  const auto s = j.find("sender"), c = j.find("client_id");
+  if (s == j.end() || c == j.end() || !s->is_string() || !c->is_string()) return std::nullopt;
+  std::string key = topic;
+  key += '\0';
+  key += s->get<std::string>();
+  key += '\0';
+  key += c->get<std::string>();
+  return key;
+}
+
+bool RecentKeys::seen_or_add(const std::string& key, int64_t now_s) {
+  while (!order_.empty() && (order_.front().first <= now_s - window_s_ || order_.size() > max_)) {
+    const auto it = at_.find(order_.front().second);
+    if (it != at_.end() && it->second == order_.front().first) at_.erase(it);
+    order_.pop_front();
+  }
+  const auto it = at_.find(key);
+  if (it != at_.end() && it->second > now_s - window_s_) return true;
+  at_[key] = now_s;
+  order_.emplace_back(now_s, key);
+  return false;
+}
+
 bool Dedup::is_new(const std::string& origin, const std::string& boot, uint64_t seq) const {
   const auto it = highest_.find(origin + "/" + boot);
   return it == highest_.end() || seq > it->second;
@@ -147,6 +222,7 @@ Backplane::Backplane(const Options& options)
   mosq_ = mosquitto_new(client_id_.c_str(), true, this);
   if (!mosq_) throw std::runtime_error("backplane: mosquitto_new failed");
   mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+  mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);  // small packets both ways: no Nagle wait
   mosquitto_username_pw_set(mosq_, options_.username.c_str(), options_.password.c_str());
   mosquitto_reconnect_delay_set(mosq_, 1, 2, false);
   mosquitto_connect_v5_callback_set(mosq_, &Backplane::on_connect);
@@ -173,10 +249,15 @@ void Backplane::on_connect(struct mosquitto* m, void* self_, int rc, int, const 
   // The broker's uptime first (retained: it arrives at once) tells a restarted broker from a
   // reconnect; then every routed topic, no-local (loop-free), retain-as-published, no retained
   // replay (the cluster's retained state comes from Redis on a restart instead).
+  // QoS 0: this clean session loses what is in flight when it drops whatever the QoS, so QoS 1
+  // bought nothing here but a PUBACK per message and the broker's inflight window (200), beyond
+  // which it queued and then dropped ("Outgoing messages are being dropped") at 5,000 msg/s. A
+  // QoS 0 copy goes straight to the socket. The QoS of the injected copy is the topic's
+  // (backplane_rules::injected_qos), not the one this subscription delivers.
   mosquitto_subscribe_v5(m, nullptr, "$SYS/broker/uptime", 0, 0, nullptr);
   const int opts = MQTT_SUB_OPT_NO_LOCAL | MQTT_SUB_OPT_RETAIN_AS_PUBLISHED | MQTT_SUB_OPT_SEND_RETAIN_NEVER;
   for (const auto& filter : backplane_rules::routed_filters())
-    if (const int e = mosquitto_subscribe_v5(m, nullptr, filter.c_str(), 1, opts, nullptr); e != MOSQ_ERR_SUCCESS)
+    if (const int e = mosquitto_subscribe_v5(m, nullptr, filter.c_str(), 0, opts, nullptr); e != MOSQ_ERR_SUCCESS)
       log("backplane: subscribing to ", filter, " failed (", mosquitto_strerror(e), ")");
 }
 
@@ -192,8 +273,7 @@ void Backplane::on_publish(struct mosquitto*, void* self_, int, int, const mosqu
 
 void Backplane::on_message(struct mosquitto*, void* self_, const struct mosquitto_message* m, const mosquitto_property*) {
   static_cast<Backplane*>(self_)->on_local_message(
-      m->topic, std::string(static_cast<const char*>(m->payload), static_cast<size_t>(m->payloadlen)), m->retain,
-      m->qos == 0 ? 0 : 1);
+      m->topic, std::string(static_cast<const char*>(m->payload), static_cast<size_t>(m->payloadlen)), m->retain);
 }
 
 void Backplane::connect_loop() {
@@ -226,6 +306,18 @@ void Backplane::stop() {
   mosquitto_loop_stop(mosq_, false);
 }
 
+bool Backplane::first_copy(const std::string& topic, const std::string& payload, std::string* added) {
+  const auto key = backplane_rules::retry_key(topic, payload);
+  if (!key) return true;
+  std::lock_guard<std::mutex> lock(recent_mu_);
+  if (!recent_.seen_or_add(*key, now_unix_us() / 1000000)) {
+    if (added) *added = *key;
+    return true;
+  }
+  ++second_copies_;
+  return false;
+}
+
 void Backplane::push(Item item) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -238,7 +330,7 @@ void Backplane::push(Item item) {
   cv_.notify_one();
 }
 
-void Backplane::on_local_message(const std::string& topic, std::string payload, bool retained, int qos) {
+void Backplane::on_local_message(const std::string& topic, std::string payload, bool retained) {
   if (topic == "$SYS/broker/uptime") {
     // A broker that restarted has a smaller uptime than the last one seen: its connections are
     // all new, so this node's share of presence starts over and the retained state is replayed.
@@ -253,16 +345,24 @@ void Backplane::on_local_message(const std::string& topic, std::string payload, 
   // The plugin acknowledges a retried message (same client_id) with an empty payload that no user
   // may read; only service accounts see it. It is nobody's message: not forwarded.
   if (backplane_rules::is_retry_marker(topic, payload)) return;
-  Item item{Item::Kind::Forward, topic, std::move(payload), retained, qos, 0};
+  // A retry of a message another node published first (and this node injected): the local
+  // subscribers have it twice already, the other nodes need not.
+  if (!first_copy(topic, payload)) return;
+  Item item{Item::Kind::Forward, topic, std::move(payload), retained, backplane_rules::injected_qos(topic), 0};
   if (backplane_rules::presence_user(topic)) item.kind = Item::Kind::Presence;
   push(std::move(item));
 }
 
 std::vector<std::string> Backplane::xadd_args(const Item& item, bool all) const {
-  return {"XADD",       kStream, "MAXLEN", "~",           kStreamMaxLen,  "*",   "o", options_.node_id,
-          "a",          all ? "1" : "0",   "b", boot_,    "s",            std::to_string(item.seq),
-          "t",          item.topic,        "r", item.retained ? "1" : "0", "q", std::to_string(item.qos),
-          "p",          item.payload};
+  BackplaneEntry h;
+  h.origin = options_.node_id;
+  h.all = all;
+  h.boot = boot_;
+  h.seq = item.seq;
+  h.retained = item.retained;
+  h.qos = item.qos;
+  return {"XADD", kStream, "MAXLEN", "~", kStreamMaxLen, "*", "h", backplane_rules::encode_header(h),
+          "t",    item.topic, "p", item.payload};
 }
 
 std::string Backplane::now_presence(const char* status) {
@@ -511,9 +611,21 @@ void Backplane::read_loop() {
           continue;
         }
       }
+      std::string key;
+      if (!first_copy(e.topic, e.payload, &key)) {  // this node published (or injected) it already
+        dedup.record(e.origin, e.boot, e.seq);
+        batch_last = id;
+        continue;
+      }
       // Bounded: at most kUnackedMax injected publishes wait for their PUBACK.
       while (unacked_ > kUnackedMax && mqtt_up_ && !stop_) std::this_thread::sleep_for(1ms);
-      if (!publish(e.topic, e.payload, e.qos, e.retained)) break;  // broker away: read again from batch_last
+      if (!publish(e.topic, e.payload, e.qos, e.retained)) {  // broker away: read again from batch_last
+        if (!key.empty()) {
+          std::lock_guard<std::mutex> lock(recent_mu_);
+          recent_.forget(key);
+        }
+        break;
+      }
       dedup.record(e.origin, e.boot, e.seq);
       ++injected_;
       batch_last = id;
@@ -527,11 +639,12 @@ void Backplane::stats_loop() {
   for (int tick = 0; !stop_; ++tick) {
     std::this_thread::sleep_for(100ms);
     if (tick % 100 != 99) continue;
-    const uint64_t total = forwarded_ + injected_ + duplicates_ + dropped_;
+    const uint64_t total = forwarded_ + injected_ + duplicates_ + dropped_ + second_copies_;
     if (total == seen) continue;
     seen = total;
     log("backplane: forwarded ", forwarded_.load(), ", injected ", injected_.load(), ", repeats skipped ",
-        duplicates_.load(), ", dropped (queue full) ", dropped_.load());
+        duplicates_.load(), ", dropped (queue full) ", dropped_.load(), ", retried copies held back ",
+        second_copies_.load());
   }
 }
 

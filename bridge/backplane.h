@@ -28,7 +28,8 @@
 
 namespace mqchat::bridge {
 
-// What a Redis stream entry carries (fields o, a, b, s, t, r, q, p).
+// What a Redis stream entry carries: three fields, h (the header below), t (topic), p (payload).
+// (Earlier entries had eight: o, a, b, s, r, q as fields of their own; still read.)
 struct BackplaneEntry {
   std::string origin;     // node id of the writer
   bool all = false;       // every node injects it, the origin too (presence of a dead node's users)
@@ -41,8 +42,15 @@ struct BackplaneEntry {
 
 // Pure decisions, unit-tested.
 namespace backplane_rules {
+// The header field: origin, all, boot, seq, retained, qos joined by \x1f (one field, not six:
+// Redis parses and stores fewer arguments per XADD, the readers fewer reply objects).
+std::string encode_header(const BackplaneEntry& e);
+bool decode_header(const std::string& h, BackplaneEntry& e);  // false: malformed (entry ignored)
 // The MQTT filters a node forwards: everything a client may receive from another node.
 const std::vector<std::string>& routed_filters();
+// The QoS a forwarded copy is injected with on the other nodes: 0 for typing (worthless late),
+// 1 for the rest (it must reach offline persistent sessions queued on the recipient's node).
+int injected_qos(const std::string& topic);
 // "users/<u>/presence" → u.
 std::optional<std::string> presence_user(const std::string& topic);
 // The status of a presence payload ({"status":"online"|"offline",…}); nullopt if neither.
@@ -50,6 +58,24 @@ std::optional<bool> presence_online(const std::string& payload);
 // An empty payload on chat/<room>/messages: the plugin's mark of a retry it acknowledged but
 // delivers to nobody (only service accounts may read it).
 bool is_retry_marker(const std::string& topic, const std::string& payload);
+// A chat message's retry key, "<topic>\0<sender>\0<client_id>", from its stored form; nullopt for
+// other topics and messages without a client_id.
+std::optional<std::string> retry_key(const std::string& topic, const std::string& payload);
+// Retry keys seen in the last `window_s` seconds (at most `max` of them, oldest forgotten first).
+class RecentKeys {
+ public:
+  RecentKeys(int64_t window_s, size_t max) : window_s_(window_s), max_(max) {}
+  // True if `key` was seen within the window; otherwise remembers it and returns false.
+  bool seen_or_add(const std::string& key, int64_t now_s);
+  void forget(const std::string& key) { at_.erase(key); }
+  size_t size() const { return at_.size(); }
+
+ private:
+  int64_t window_s_;
+  size_t max_;
+  std::map<std::string, int64_t> at_;
+  std::deque<std::pair<int64_t, std::string>> order_;
+};
 // Highest sequence injected per (origin, boot): a sequence number at or below it is a repeat.
 class Dedup {
  public:
@@ -81,7 +107,7 @@ class Backplane {
   static void on_disconnect(struct mosquitto*, void* self, int rc, const mosquitto_property*);
   static void on_message(struct mosquitto*, void* self, const struct mosquitto_message* m, const mosquitto_property*);
   static void on_publish(struct mosquitto*, void* self, int mid, int rc, const mosquitto_property*);
-  void on_local_message(const std::string& topic, std::string payload, bool retained, int qos);
+  void on_local_message(const std::string& topic, std::string payload, bool retained);
   void push(Item item);
   void write_loop();
   void read_loop();
@@ -113,8 +139,15 @@ class Backplane {
   std::deque<Item> queue_;
   uint64_t next_seq_ = 1;     // writer thread only
   std::set<std::string> local_online_;  // writer thread only: users the local broker holds
+  // A message retried on another node (same sender, room, client_id; docs/DESIGN.md): the first
+  // copy this node sees, local or injected, passes; a later one is not injected here and, if it was
+  // published here, not forwarded. Both threads of the link use it.
+  std::mutex recent_mu_;
+  backplane_rules::RecentKeys recent_{120, 200000};
+  // `added`: the key remembered now, if any (to forget if the copy could not be injected after all).
+  bool first_copy(const std::string& topic, const std::string& payload, std::string* added = nullptr);
 
-  std::atomic<uint64_t> forwarded_{0}, injected_{0}, duplicates_{0}, dropped_{0}, xadds_{0};
+  std::atomic<uint64_t> forwarded_{0}, injected_{0}, duplicates_{0}, dropped_{0}, xadds_{0}, second_copies_{0};
   std::thread writer_, reader_, stats_, connector_;
 };
 

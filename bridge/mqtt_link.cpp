@@ -37,7 +37,11 @@ MqttLink::MqttLink(const Options& options, Handler on_request)
                          .properties({mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL,
                                                      options_.session_expiry_s)})
                          .keep_alive_interval(20s)
-                         .automatic_reconnect(500ms, 5s)
+                         // Mosquitto 2.0.11 does not keep $share subscriptions across its restart
+                         // (persist__subs_save saves plain subscribers only): until we subscribe
+                         // again, requests reach nobody. Paho counts these in whole seconds, and a
+                         // minimum of 0 s never backs off: it retries on every cycle of its thread.
+                         .automatic_reconnect(0s, 1s)
                          .finalize();
   client_.set_message_callback([this](mqtt::const_message_ptr m) {
     const std::string& t = m->get_topic();
@@ -114,7 +118,8 @@ void MqttLink::SubscribeListener::on_failure(const mqtt::token& tok) {
       " failed (reason ", tok.get_reason_code(), ")");
 }
 
-bool MqttLink::publish(const Publication& p) {
+bool MqttLink::publish(const Publication& p, bool retry) {
+  if (!retry && !client_.is_connected()) return false;
   auto msg = mqtt::make_message(p.topic, p.payload, 1, p.retained);
   if (!p.correlation_data.empty())
     msg->set_properties({mqtt::property(mqtt::property::CORRELATION_DATA, p.correlation_data)});
@@ -125,10 +130,10 @@ bool MqttLink::publish(const Publication& p) {
     } catch (const mqtt::exception& e) {
       if (attempt == 0) log("mqtt: publish to ", p.topic, " failed (", e.what(), "), retrying");
     }
-    if (closing_) break;
+    if (closing_ || !retry) break;
     std::this_thread::sleep_for(200ms);  // reconnecting
   }
-  log("mqtt: gave up publishing to ", p.topic);
+  if (retry) log("mqtt: gave up publishing to ", p.topic);
   return false;
 }
 

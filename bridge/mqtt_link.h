@@ -1,6 +1,9 @@
 #pragma once
 // The bridge's MQTT 5 connection as the service account: a persistent session, shared
 // subscriptions to the request topics (renewed on every reconnect), and QoS 1 publishing.
+// While the bridge is away the broker queues requests for its session, but a broker restart forgets
+// shared subscriptions (Mosquitto 2.0.11): requests published between the restart and our
+// resubscription are lost, and clients ask again (docs/PROTOCOL.md "Requests").
 // Paho's callback thread only hands requests over: it never waits for anything.
 #include <mqtt/async_client.h>
 
@@ -38,9 +41,11 @@ class MqttLink {
   // Connects, retrying until the broker is there or `stop` is set (then false); afterwards Paho
   // reconnects by itself.
   bool start(const std::atomic<bool>& stop);
-  // QoS 1; waits for the PUBACK up to a few seconds, retrying while reconnecting (once closing:
-  // a single attempt). False when it could not be delivered.
-  bool publish(const Publication& p);
+  // QoS 1; waits for the PUBACK up to a few seconds, retrying while reconnecting (once closing,
+  // or without `retry`: a single attempt, none at all while disconnected). False when it could not
+  // be delivered.
+  bool publish(const Publication& p, bool retry = true);
+  bool connected() const { return client_.is_connected(); }
   // Last step of a shutdown: no more retries, then a clean disconnect.
   void close();
 

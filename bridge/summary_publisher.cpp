@@ -2,6 +2,8 @@
 
 #include <pqxx/pqxx>
 
+#include <optional>
+
 #include "bridge/log.h"
 #include "bridge/metrics.h"
 #include "common/room.h"
@@ -15,6 +17,9 @@ namespace {
 constexpr size_t kUsersPerQuery = 500;
 constexpr int kOutboxPerRead = 200;
 constexpr auto kFanOutSafetyPoll = 2s;  // in case a NOTIFY was missed (e.g. while reconnecting)
+// A leader whose broker link has been down this long releases the lock, so a bridge on another
+// node (cluster) leads instead; standbys probe every second, so they take over within ~3 s.
+constexpr auto kStepDownAfter = 2s;
 
 // A Postgres array literal of plain tokens (usernames, uuids: no quotes or backslashes in them).
 std::string array_literal(const std::vector<std::string>& items) {
@@ -49,8 +54,17 @@ void SummaryPublisher::start() {
 }
 
 void SummaryPublisher::run() {
-  bool said_standby = false;
+  bool said_standby = false, said_no_link = false;
   while (!stop_) {
+    // Only a bridge that can publish may lead: without its broker it would hold the lock and
+    // publish nothing.
+    if (!link_ || !link_->connected()) {
+      if (!said_no_link) log("summaries: no broker link; not competing for the lead");
+      said_no_link = true;
+      std::this_thread::sleep_for(200ms);
+      continue;
+    }
+    said_no_link = false;
     try {
       pqxx::connection conn(options_.dsn);
       pqxx::nontransaction probe(conn);
@@ -65,7 +79,7 @@ void SummaryPublisher::run() {
       said_standby = false;
       bridge_metrics.postgres_connects.inc();  // the leader's connection (a standby's probes are not counted)
       log("summaries: leading (summaries and SQL fan-out)");
-      lead(conn);
+      lead(conn);  // returns when stepping down: `conn` closes below, which releases the lock
     } catch (const std::exception& e) {
       if (stop_) break;
       bridge_metrics.postgres_errors.inc();
@@ -90,7 +104,16 @@ void SummaryPublisher::lead(pqxx::connection& conn) {
   mark_everyone(conn);
   fanout_due_ = true;
   auto last_fanout = Clock::now();
+  std::optional<Clock::time_point> link_down_since;
   while (!stop_) {
+    if (link_->connected()) {
+      link_down_since.reset();
+    } else if (!link_down_since) {
+      link_down_since = Clock::now();
+    } else if (Clock::now() - *link_down_since >= kStepDownAfter) {
+      log("summaries: the broker link is down; stepping down (another bridge may lead)");
+      return;
+    }
     if (fanout_due_ || Clock::now() - last_fanout > kFanOutSafetyPoll) {
       fanout_due_ = !fan_out_outbox(conn);
       last_fanout = Clock::now();
@@ -128,7 +151,7 @@ bool SummaryPublisher::fan_out_outbox(pqxx::connection& conn) {
     std::vector<std::string> done;
     bool ok = true;
     for (const auto& row : rows) {
-      if (stop_ || !link_->publish({row[1].as<std::string>(), row[2].as<std::string>(), false, {}})) {
+      if (stop_ || !link_->publish({row[1].as<std::string>(), row[2].as<std::string>(), false, {}}, false)) {
         ok = false;
         break;
       }
@@ -152,7 +175,10 @@ void SummaryPublisher::publish_due_summaries(pqxx::connection& conn) {
     const auto rows = tx.exec_params("select username, summary::text from mqchat_summaries($1::text[])", array_literal(users));
     tx.commit();
     for (const auto& row : rows)
-      link_->publish({user_topic(row[0].as<std::string>(), "conversations"), row[1].as<std::string>(), true, {}});
+      if (!link_->publish({user_topic(row[0].as<std::string>(), "conversations"), row[1].as<std::string>(), true, {}},
+                          false))
+        stale_.mark(row[0].as<std::string>(), Clock::now());  // again later (or by the next leader)
+    if (!link_->connected()) return;  // the lead loop decides whether to step down
   }
 }
 

@@ -2,6 +2,9 @@
 // The leader's work: retained conversation summaries and the live fan-out of what was done
 // through the SQL API (messages, read receipts, edits, deletions: the mqchat_outbox table). Exactly one bridge instance leads (a Postgres advisory lock held by its
 // listening connection); the others wait and take over when the leader's connection goes away.
+// A leader whose MQTT link has been down for 2 s steps down (closes that connection), and a
+// bridge without a link does not compete: in a cluster, a node whose broker died while its bridge
+// lives hands the lead to another node's bridge.
 //
 // Every change to a room arrives as a NOTIFY on mqchat_rooms (the shipper's batches, receipts,
 // edits, deletions, SQL sends); new outbox rows as a NOTIFY on mqchat_outbox. Both participants are marked stale; stale users are recomputed

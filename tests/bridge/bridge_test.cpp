@@ -1,5 +1,6 @@
 // The bridge against the real stack: history, receipts, edits, deletions, summaries, SQL fan-out,
 // the offline story end to end, attacks, and a bridge killed mid-traffic.
+#include <iostream>
 #include <set>
 #include <thread>
 
@@ -300,6 +301,46 @@ TEST_F(Bridge, KilledAndRestartedMidTrafficLosesNoRequestAndRepeatsNoEffect) {
   EXPECT_EQ(query_value("select content from messages where id = '" + id + "'"), "edited while down");
   // And it serves new requests as before.
   EXPECT_EQ(alice.history({{"limit", 1}})["messages"][0]["content"], "edited while down");
+}
+
+// Mosquitto 2.0.11 does not keep shared subscriptions across a restart (persist__subs_save writes a
+// topic's plain subscribers only), so the bridge's persistent session comes back without its
+// $share subscriptions: a request published before the bridge has connected and subscribed again
+// reaches nobody and is never answered (while the broker merely runs without the bridge, such
+// requests wait in its session: KilledAndRestartedMidTraffic…). Not fixable in the bridge; what a
+// client does (docs/PROTOCOL.md) is ask again when no answer comes, and that must work within
+// seconds, with every request answered afterwards.
+TEST_F(Bridge, ARequestLostInABrokerRestartIsAnsweredWhenAskedAgain) {
+  Stack::svc("stop", "bridge");
+  Stack::svc("restart", "broker");
+  const auto back = std::chrono::steady_clock::now();
+  TestClient alice(pair_.alice, kPassword);
+  alice.connect();
+  ASSERT_LT(alice.subscribe("users/" + pair_.alice + "/history"), 0x80);
+  ASSERT_EQ(alice.publish(topic(pair_.room, "history"), json{{"request_id", "lost"}}.dump()), 0);  // the broker took it
+  Stack::svc("start", "bridge");
+  // As a client should: no answer within a short while, ask again (a new request id each time).
+  std::set<std::string> answered;
+  for (int i = 0; answered.empty() && std::chrono::steady_clock::now() - back < 20s; ++i) {
+    ASSERT_EQ(alice.publish(topic(pair_.room, "history"), json{{"request_id", "retry-" + std::to_string(i)}}.dump()), 0);
+    if (const auto m = alice.wait_message("users/" + pair_.alice + "/history", 250ms))
+      answered.insert(json::parse(m->payload)["request_id"].get<std::string>());
+  }
+  ASSERT_FALSE(answered.empty()) << "no request answered within 20 s of the broker's restart";
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - back);
+  std::cout << "first answer " << waited.count() << " ms after the broker was back (bridge started after it)\n";
+  for (const auto& m : alice.collect("users/" + pair_.alice + "/history", 2s))  // late answers to earlier attempts
+    answered.insert(json::parse(m.payload)["request_id"].get<std::string>());
+  EXPECT_EQ(answered.count("lost"), 0u)
+      << "Mosquitto kept a request for the bridge's shared subscription across its restart: docs/PROTOCOL.md says "
+         "it is lost; update it";
+  // Once it answers, it answers every request.
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(alice.publish(topic(pair_.room, "history"), json{{"request_id", "after-" + std::to_string(i)}}.dump()), 0);
+  std::set<std::string> after;
+  for (const auto& m : alice.collect("users/" + pair_.alice + "/history", 3s))
+    after.insert(json::parse(m.payload)["request_id"].get<std::string>());
+  EXPECT_EQ(after, (std::set<std::string>{"after-0", "after-1", "after-2", "after-3", "after-4"}));
 }
 
 }  // namespace mqchat::test

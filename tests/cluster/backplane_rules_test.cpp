@@ -30,6 +30,68 @@ TEST(BackplaneRules, RoutesWhatClientsReceiveButNotRequests) {
   for (const auto& filter : f) EXPECT_EQ(filter.find("history"), std::string::npos);
 }
 
+TEST(BackplaneRules, HeaderRoundTripsAndRefusesMalformed) {
+  BackplaneEntry e;
+  e.origin = "node2";
+  e.all = true;
+  e.boot = "0123abcd";
+  e.seq = 18446744073709551615ull;
+  e.retained = true;
+  e.qos = 0;
+  BackplaneEntry d;
+  ASSERT_TRUE(backplane_rules::decode_header(backplane_rules::encode_header(e), d));
+  EXPECT_EQ(d.origin, "node2");
+  EXPECT_TRUE(d.all);
+  EXPECT_EQ(d.boot, "0123abcd");
+  EXPECT_EQ(d.seq, e.seq);
+  EXPECT_TRUE(d.retained);
+  EXPECT_EQ(d.qos, 0);
+  e.all = e.retained = false;
+  e.qos = 1;
+  ASSERT_TRUE(backplane_rules::decode_header(backplane_rules::encode_header(e), d));
+  EXPECT_FALSE(d.all);
+  EXPECT_FALSE(d.retained);
+  EXPECT_EQ(d.qos, 1);
+  for (const char* bad : {"", "node1", "node1\x1f" "0\x1f" "b\x1f" "x1\x1f" "0\x1f" "1", "\x1f" "0\x1f" "b\x1f" "1\x1f" "0\x1f" "1",
+                          "n\x1f" "0\x1f" "b\x1f" "1\x1f" "0\x1f" "1\x1f" "extra"})
+    EXPECT_FALSE(backplane_rules::decode_header(bad, d)) << bad;
+}
+
+TEST(BackplaneRules, RetryKeyIsRoomSenderAndClientId) {
+  using backplane_rules::retry_key;
+  const std::string m = R"({"id":"1","room":"a_b","sender":"a","content":"x","metadata":{"client_id":"no"},"client_id":"k1"})";
+  EXPECT_EQ(retry_key("chat/a_b/messages", m), std::string("chat/a_b/messages") + '\0' + "a" + '\0' + "k1");
+  EXPECT_FALSE(retry_key("chat/a_b/events", m));
+  EXPECT_FALSE(retry_key("users/a/history", m));
+  EXPECT_FALSE(retry_key("chat/a_b/messages", R"({"id":"1","sender":"a","client_id":null})"));
+  EXPECT_FALSE(retry_key("chat/a_b/messages", R"({"id":"1","sender":"a"})"));
+  EXPECT_FALSE(retry_key("chat/a_b/messages", R"({"client_id":"k1"} not json)"));
+  EXPECT_NE(retry_key("chat/a_b/messages", m), retry_key("chat/a_c/messages", m));
+}
+
+TEST(BackplaneRules, RecentKeysForgetAfterTheWindowOrBeyondTheBound) {
+  backplane_rules::RecentKeys recent(10, 3);
+  EXPECT_FALSE(recent.seen_or_add("k1", 100));
+  EXPECT_TRUE(recent.seen_or_add("k1", 105));
+  EXPECT_TRUE(recent.seen_or_add("k1", 109));
+  EXPECT_FALSE(recent.seen_or_add("k1", 110));  // the window passed: a new message
+  recent.forget("k1");
+  EXPECT_FALSE(recent.seen_or_add("k1", 111));
+  for (const char* k : {"k2", "k3", "k4", "k5"}) EXPECT_FALSE(recent.seen_or_add(k, 112));
+  EXPECT_LE(recent.size(), 4u);
+  EXPECT_FALSE(recent.seen_or_add("k1", 112)) << "the oldest is forgotten beyond the bound";
+}
+
+TEST(BackplaneRules, InjectedQosIsTheTopics) {
+  using backplane_rules::injected_qos;
+  EXPECT_EQ(injected_qos("chat/a_b/typing"), 0);
+  EXPECT_EQ(injected_qos("chat/a_b/messages"), 1);
+  EXPECT_EQ(injected_qos("chat/a_b/events"), 1);
+  EXPECT_EQ(injected_qos("users/a/presence"), 1);
+  EXPECT_EQ(injected_qos("users/typing/conversations"), 1);
+  EXPECT_EQ(injected_qos("chat//typing"), 0);
+}
+
 TEST(BackplaneRules, DedupSkipsRepeatsPerOriginAndBoot) {
   backplane_rules::Dedup d;
   EXPECT_TRUE(d.is_new("node1", "b1", 1));

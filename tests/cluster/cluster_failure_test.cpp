@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -270,6 +271,67 @@ TEST(ClusterFailure, RedisPrimaryKilledSentinelPromotesReplica) {
     before = j["messages"][0]["id"];
   }
   for (const auto& cid : s.acked) EXPECT_TRUE(in_history.count(cid)) << cid << " not in history";
+}
+
+// The bridge that leads (summaries, SQL fan-out) is the one whose last word in its log is
+// "leading"; 0 if none says so.
+int leading_node() {
+  int leader = 0;
+  for (size_t i = 1; i <= Cluster::nodes.size(); ++i) {
+    std::ifstream log(Cluster::run_dir + "/cluster/node" + std::to_string(i) + "/bridge.log");
+    std::string last;
+    for (std::string line; std::getline(log, line);)
+      for (const char* word : {"summaries: leading", "summaries: another bridge", "summaries: the broker link is down",
+                               "summaries: no broker link"})
+        if (line.find(word) != std::string::npos) last = word;
+    if (last == "summaries: leading") leader = static_cast<int>(i);
+  }
+  return leader;
+}
+
+std::string bridge_log(int node) {
+  std::ifstream log(Cluster::run_dir + "/cluster/node" + std::to_string(node) + "/bridge.log");
+  std::stringstream all;
+  all << log.rdbuf();
+  return all.str();
+}
+
+// The leader's broker stops, its bridge keeps running (and keeps its Postgres connection): it
+// steps down after 2 s without a broker link, and another node's bridge publishes the summaries.
+TEST(ClusterLeader, ALeaderWithoutItsBrokerStepsDownAndAnotherNodeLeads) {
+  const std::string pw = "cluster-pw";
+  const std::string alice = make_user("la", pw), bob = make_user("lb", pw);
+  const std::string room = room_of(alice, bob);
+  int leader = 0;
+  for (int i = 0; i < 50 && !leader; ++i, std::this_thread::sleep_for(200ms)) leader = leading_node();
+  ASSERT_NE(leader, 0) << "no bridge leads";
+  const int other = leader == 1 ? 2 : 1;
+  TestClient a(alice, pw, at(Cluster::node_uri(other))), b(bob, pw, at(Cluster::node_uri(other)));
+  a.connect();
+  b.connect();
+  ASSERT_LT(b.subscribe("users/" + bob + "/conversations"), 0x80);
+
+  const auto stopped = Clock::now();  // the stop itself takes a while (the broker saves its state)
+  ASSERT_EQ(Cluster::run("stop node" + std::to_string(leader) + "-broker"), 0);
+  ASSERT_EQ(a.publish("chat/" + room + "/messages", R"({"content":"while the leader's broker is down"})"), 0);
+  bool seen = false;
+  while (!seen && Clock::now() - stopped < 15s) {
+    const auto m = b.wait_message("users/" + bob + "/conversations", 500ms);
+    if (!m) continue;
+    const auto j = json::parse(m->payload, nullptr, false);
+    for (const auto& e : j.is_array() ? j : json::array())
+      seen = seen || (e.value("room", "") == room && e["last_message"].is_object() &&
+                      e["last_message"].value("content", "") == "while the leader's broker is down");
+  }
+  const double took = seconds(Clock::now() - stopped);
+  std::cout << "summary published by node" << other << "'s bridge " << took << " s after node" << leader
+            << "'s broker was told to stop\n";
+  const std::string log = bridge_log(leader);
+  ASSERT_EQ(Cluster::run("start node" + std::to_string(leader) + "-broker"), 0);
+  EXPECT_TRUE(seen) << "no summary within 15 s of the leader's broker stopping";
+  EXPECT_LT(took, 8.0) << "the lead should move within the step-down time (2 s) and a standby's probe (1 s)";
+  EXPECT_NE(log.find("stepping down"), std::string::npos) << "node" << leader << "'s bridge did not step down";
+  EXPECT_EQ(leading_node(), other);
 }
 
 }  // namespace
