@@ -129,6 +129,23 @@ Outcome archived(const Request& r, pqxx::work& tx) {
   return reply(r, "archived", json{{"conversations", list}});
 }
 
+// Group operations: the database checks roles and limits and queues the room's event itself (the
+// outbox), so the SQL API and MQTT publish the same; the requester gets the group as it now stands.
+Outcome group(const Request& r, pqxx::work& tx) {
+  const std::optional<std::string> room = r.room.empty() ? std::nullopt : std::optional<std::string>(r.room);
+  const std::optional<std::string> name = r.name.empty() ? std::nullopt : std::optional<std::string>(r.name);
+  const std::optional<std::string> role = r.role.empty() ? std::nullopt : std::optional<std::string>(r.role);
+  auto res = json::parse(
+      tx.exec_params1("select mqchat_group_request($1, $2, $3, $4, array(select jsonb_array_elements_text($5::jsonb)), $6)::text",
+                      r.requester, r.op, room, name, json(r.users).dump(), role)[0]
+          .as<std::string>());
+  const std::string status = res["status"];
+  if (status != "ok") return refused(r, status, res.value("reason", status));
+  json body{{"op", r.op}, {"group", res["group"]}};
+  if (res.value("unchanged", false)) body["unchanged"] = true;
+  return reply(r, "groups", std::move(body));
+}
+
 }  // namespace
 
 Publication error_publication(const RequestError& e) {
@@ -146,6 +163,7 @@ Outcome handle_request(const Request& r, pqxx::work& tx) {
     case RequestKind::Mute: return settings(r, tx);
     case RequestKind::Search: return search(r, tx);
     case RequestKind::Archived: return archived(r, tx);
+    case RequestKind::Group: return group(r, tx);
   }
   return {};
 }

@@ -42,7 +42,7 @@ PublishDecision MessagePipeline::on_publish(const Principal& who, std::string_vi
       return on_request(who.username, payload);
     return {};  // the ACL let it through: not a chat topic we rewrite
   }
-  if (!t->room.has(who.username)) {
+  if (!t->group && !t->room.has(who.username)) {  // a group's members: checked by the ACL (write) already
     PublishDecision d;
     d.action = PublishDecision::Action::Refuse;
     d.error = {"not_participant", "you are not a participant of " + std::string(t->room_name), {}};
