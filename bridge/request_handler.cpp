@@ -39,6 +39,7 @@ Outcome history(const Request& r, pqxx::work& tx) {
           .as<std::string>());
   json reply{{"room", r.room}, {"request_id", r.request_id ? json(*r.request_id) : json(nullptr)},
              {"messages", page["messages"]}, {"has_more", page["has_more"]}};
+  if (page.contains("members")) reply["members"] = page["members"];  // a group: "read by N of members − 1"
   Outcome o;
   o.publications.push_back({r.response_topic.empty() ? user_topic(r.requester, "history") : r.response_topic,
                             reply.dump(), false, r.correlation_data});

@@ -222,6 +222,7 @@ TEST_F(Groups, ARemovedMemberStopsReceivingOnItsOldSubscriptionWithinASecond) {
   for (TestClient* c : {&owner, &bob, &carol}) subscribe_when_member(*c, room);  // before the removal
   ASSERT_EQ(owner.publish(topic(room, "messages"), "before"), 0);
   ASSERT_TRUE(carol.wait_message(topic(room, "messages"), 5s)) << "carol receives while a member";
+  ASSERT_TRUE(bob.wait_message(topic(room, "messages"), 5s));
 
   const json r = user_request(owner, "group", {{"op", "remove"}, {"room", room}, {"user", carol_}}, "groups");
   EXPECT_EQ(r["group"]["members"].size(), 2u) << r;

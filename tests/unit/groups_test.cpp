@@ -53,7 +53,6 @@ TEST(GroupRoom, ChatTopicsOfAGroup) {
   EXPECT_EQ(t->room_name, kGroup);
   EXPECT_EQ(t->channel, ChatChannel::Messages);
   EXPECT_FALSE(t->room.has("alice"));  // no participants: membership is the directory's
-  EXPECT_FALSE(t->room.has(""));
   EXPECT_FALSE(parse_chat_topic("chat/alice_bob/messages")->group);
   EXPECT_FALSE(parse_chat_topic("chat/" + kGroup + "/nope"));
   EXPECT_FALSE(parse_chat_topic("chat/g:0123456789abcdeF/messages"));
