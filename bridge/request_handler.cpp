@@ -61,7 +61,15 @@ Outcome read(const Request& r, pqxx::work& tx) {
     if (!r.request_id) return {};
     return refused(r, "already_read", "nothing new to mark read up to " + r.target);
   }
-  return event(r, read_event_json(r.requester, r.target, r.up_to, res["read_at"].get<std::string>()));
+  std::string payload = read_event_json(r.requester, r.target, r.up_to, res["read_at"].get<std::string>());
+  if (is_group_room(r.room)) {
+    // "read by 2 of 4": how many members (its sender not counted) have read the target, of how many.
+    const auto counts = tx.exec_params1("select mqchat_group_read_counts($1::uuid)::text", r.target);
+    json ev = json::parse(payload);
+    ev.update(json::parse(counts[0].as<std::string>()));
+    payload = ev.dump();
+  }
+  return event(r, std::move(payload));
 }
 
 Outcome change(const Request& r, pqxx::work& tx) {

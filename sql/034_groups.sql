@@ -571,6 +571,39 @@ end;
 $$;
 
 -- ------------------------------------------------------------------------------------------------
+-- Read receipts in groups: "read by 2 of 4" — the members other than the sender who have read
+-- message p_id ("read_by") and how many such members there are ("of").
+create or replace function mqchat_group_read_counts(p_id uuid) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+           'read_by', (select count(*) from message_read_status r
+                        where r.message_id = m.id and r.user_id <> m.sender_id),
+           'of', (select count(*) from conversation_members cm
+                   where cm.conversation_id = m.conversation_id and cm.user_id <> m.sender_id))
+    from messages m where m.id = p_id
+$$;
+
+-- mark_message_read (011): in a group the sender's event carries the counts too.
+create or replace function mark_message_read(message_id uuid) returns boolean
+language plpgsql security definer set search_path = public, pg_temp as $$
+declare
+  me uuid := mqchat_current_user_id();
+  c  conversations := mqchat_conversation_of(message_id, me);
+  r  jsonb := mqchat_read_core(c.id, me, message_id, null);
+begin
+  if r->>'status' = 'own' then
+    raise exception 'message % is your own: only its recipient marks it read', message_id
+      using errcode = '42501', detail = 'forbidden';
+  end if;
+  if (r->>'marked')::int = 0 then return false; end if;
+  perform mqchat_outbox_add(c.room, 'events',  null,
+    mqchat_read_event((select username from profiles where id = me), message_id, false, now())
+    || case when c.kind = 'group' then mqchat_group_read_counts(message_id) else '{}'::jsonb end);
+  return true;
+end;
+$$;
+
+-- ------------------------------------------------------------------------------------------------
 -- Summaries, history and the conversation list with groups.
 
 -- Summary entries (033) plus the user's groups: {"room","group":true,"name","members","role",
@@ -706,7 +739,7 @@ revoke all on function mqchat_group_max_members(), mqchat_members_changed(),
   mqchat_group_messages_deleted(), mqchat_group_counts_truncated(), mqchat_group_receipts_added(),
   mqchat_group_receipts_changed(), mqchat_group_receipts_updated(), mqchat_group_json(uuid),
   mqchat_group_op(uuid, text, text, text, text[], text), mqchat_group_request(text, text, text, text, text[], text),
-  mqchat_group_as_caller(text, text, text, text[], text),
+  mqchat_group_as_caller(text, text, text, text[], text), mqchat_group_read_counts(uuid),
   create_group(text, text[]), get_group(text), rename_group(text, text), add_group_members(text, text[]),
   remove_group_member(text, text), leave_group(text), transfer_group_ownership(text, text),
   set_group_role(text, text, text), send_group_message(text, text, text, jsonb, text)

@@ -115,6 +115,8 @@ TEST_F(Groups, MembersChatReadAndSeeTheGroupInTheirSummaries) {
     ASSERT_TRUE(e);
     EXPECT_EQ(json::parse(e->payload)["event"], "read");
     EXPECT_EQ(json::parse(e->payload)["reader"], bob_);
+    EXPECT_EQ(json::parse(e->payload)["read_by"], 1) << e->payload;  // "read by 1 of 2"
+    EXPECT_EQ(json::parse(e->payload)["of"], 2) << e->payload;
   }
   ASSERT_EQ(carol.publish(topic(room, "read"), json{{"up_to", id}}.dump()), 0);
   ASSERT_EQ(owner.publish(topic(room, "history"), "{}"), 0);

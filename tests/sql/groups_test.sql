@@ -39,6 +39,12 @@ select pg_temp.assert_eq((select unread_count from get_user_conversations() wher
 select pg_temp.assert(mark_message_read((select id from messages where content = 'hello group')), 'carol reads alice''s');
 select pg_temp.assert_eq((select unread_count from get_user_conversations() where room = (select room from g)), 1::bigint,
                          'carol: one left');
+reset role;
+select pg_temp.assert_eq((select payload - 'read_at' from mqchat_outbox where room = (select room from g) and payload->>'event' = 'read'),
+  jsonb_build_object('event', 'read', 'reader', 't-carol', 'message_id', (select id from messages where content = 'hello group'),
+                     'read_by', 1, 'of', 2),
+  'the read event of a group says "read by 1 of 2"');
+set local role mqchat_app;
 select pg_temp.assert_eq((select count(*) from messages m join conversations c on c.id = m.conversation_id
                            where c.room = (select room from g)), 2::bigint, 'members read the group''s messages');
 -- Direct inserts by a member are allowed (and published like send_group_message's).
