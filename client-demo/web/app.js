@@ -120,7 +120,7 @@ function onMessage(topic, buffer) {
 function onSummaries(list) {
   if (!Array.isArray(list)) return;
   state.summaries = list;
-  list.forEach((s) => watchPresence(s.with));
+  list.forEach((s) => { if (s.with) watchPresence(s.with); });  // groups have no "with"
   renderConversations();
 }
 
@@ -326,7 +326,8 @@ function renderConversations() {
     li.append(el('span', `dot${p && p.status === 'online' ? ' online' : ''}`));
     const body = el('div', 'conversation-body');
     const top = el('div', 'conversation-top');
-    top.append(el('strong', 'name', s.with), el('span', 'time small muted', P.shortTime(s.updated_at)));
+    top.append(el('strong', 'name', s.group ? `# ${s.name} (${s.members})` : s.with),
+      el('span', 'time small muted', P.shortTime(s.updated_at)));
     const last = s.last_message;
     const preview = !last ? 'No messages yet'
       : `${last.sender === state.me ? 'You: ' : ''}${last.content == null ? 'message deleted' : last.content}`;
@@ -342,7 +343,8 @@ function renderConversations() {
 }
 
 function renderChatHead(conv) {
-  $('peer-name').textContent = conv.peer;
+  const group = state.summaries.find((s) => s.room === conv.room && s.group);
+  $('peer-name').textContent = group ? `# ${group.name}` : conv.peer;
   const p = state.presence.get(conv.peer);
   const online = p && p.status === 'online';
   $('peer-dot').className = `dot${online ? ' online' : ''}`;
