@@ -50,7 +50,8 @@ std::vector<std::string> conversation_lines(const std::vector<ConversationSummar
   std::vector<std::string> lines;
   for (const auto& c : list) {
     // A group: its name and room (for the group commands).
-    std::string line = c.raw.value("group", false) ? "# " + c.raw.value("name", std::string()) + " (" + c.room + ")" : c.with;
+    const bool group = c.raw.is_object() && c.raw.value("group", false);
+    std::string line = group ? "# " + c.raw.value("name", std::string()) + " (" + c.room + ")" : c.with;
     line.resize(std::max<size_t>(line.size() + 1, 18), ' ');
     line += c.unread_count > 0 ? "(" + std::to_string(c.unread_count) + " unread) " : "           ";
     line += short_time(c.updated_at);
