@@ -18,6 +18,7 @@
 #include "common/room.h"
 #include "common/uuid.h"
 #include "plugin/access_policy.h"
+#include "plugin/group_directory.h"
 #include "plugin/dedup_cache.h"
 #include "plugin/message_pipeline.h"
 #include "plugin/spool.h"
@@ -105,6 +106,30 @@ void BM_AclDeliveryRead(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(acl(dir, who, topic, kAccessRead));
 }
 BENCHMARK(BM_AclDeliveryRead);
+
+// A delivery of a group room's message (issue 17): the READ check looks the receiver up in the
+// group directory's snapshot (1,000 groups; this one has 256 members), as plugin.cpp does.
+void BM_AclDeliveryReadGroup(benchmark::State& state) {
+  Directory dir;
+  LogQueue log;
+  GroupDirectory groups("", 60000, log);
+  auto members = std::make_shared<GroupMembers>();
+  char room[32];
+  for (int g = 0; g < 1000; ++g) {
+    std::snprintf(room, sizeof room, "g:%016x", g);
+    for (int i = 0; i < (g == 500 ? 256 : 10); ++i) members->add(room, "bench-s" + std::to_string(i));
+  }
+  groups.install(members);
+  std::snprintf(room, sizeof room, "g:%016x", 500);
+  const std::string topic = "chat/" + std::string(room) + "/messages";
+  const Principal who{"bench-s128", false};
+  for (auto _ : state) {
+    const auto users = dir.snapshot();
+    const auto exists = [&users](std::string_view name) { return users->count(std::string(name)) > 0; };
+    benchmark::DoNotOptimize(is_allowed(who, topic, kAccessRead, exists, &groups));
+  }
+}
+BENCHMARK(BM_AclDeliveryReadGroup);
 
 void BM_ParseValidate(benchmark::State& state) {
   const MessageLimits limits;

@@ -1,5 +1,7 @@
 #include "bridge/request.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "common/json_text.h"
@@ -64,6 +66,7 @@ std::string_view kind_name(RequestKind k) {
     case RequestKind::Mute: return "mute";
     case RequestKind::Search: return "search";
     case RequestKind::Archived: return "archived";
+    case RequestKind::Group: return "group";
   }
   return "?";
 }
@@ -112,7 +115,11 @@ ParsedRequest parse_request(std::string_view topic, std::string_view payload, st
   const auto t = parse_chat_topic(topic);
   const auto u = t ? std::nullopt : parse_user_request_topic(topic);
   auto kind = t ? kind_of(t->channel) : std::nullopt;
-  if (u) kind = u->kind == UserRequest::Search ? RequestKind::Search : RequestKind::Archived;
+  if (u) {
+    kind = u->kind == UserRequest::Search   ? RequestKind::Search
+           : u->kind == UserRequest::Archived ? RequestKind::Archived
+                                              : RequestKind::Group;
+  }
   if (!kind) return fail("bad_topic", "not a request topic");
 
   auto parsed = parse_json_object(payload, limits);
@@ -124,7 +131,9 @@ ParsedRequest parse_request(std::string_view topic, std::string_view payload, st
   if (who == doc.end() || !who->is_string() || !is_valid_username(who->get_ref<const std::string&>()))
     return fail("no_requester", "request carries no authenticated requester");
   const std::string requester = who->get<std::string>();
-  if (t && !t->room.has(requester)) return fail("not_participant", requester + " is not a participant of the room");
+  // A group's membership is checked by the plugin (ACL) and again by the database.
+  if (t && !t->group && !t->room.has(requester))
+    return fail("not_participant", requester + " is not a participant of the room");
   if (u && u->user != requester) return fail("forbidden", requester + " may only ask on users/" + requester + "/requests/");
   err.requester = requester;
 
@@ -224,7 +233,8 @@ ParsedRequest parse_request(std::string_view topic, std::string_view payload, st
       if (!chars || *chars == 0 || *chars > kMaxQueryChars || !has_visible_char(r.query))
         return fail("bad_request", "\"query\" must have 1.." + std::to_string(kMaxQueryChars) + " characters, not blank");
       if (const auto room = doc.find("room"); room != doc.end() && !room->is_null()) {
-        if (!room->is_string() || !parse_room(room->get_ref<const std::string&>()))
+        if (!room->is_string() ||
+            (!parse_room(room->get_ref<const std::string&>()) && !is_group_room(room->get_ref<const std::string&>())))
           return fail("bad_request", "\"room\" must be a room name");
         r.room = room->get<std::string>();
       }
@@ -240,6 +250,52 @@ ParsedRequest parse_request(std::string_view topic, std::string_view payload, st
       break;
     }
     case RequestKind::Archived: break;
+    case RequestKind::Group: {
+      const auto op = doc.find("op");
+      static constexpr std::string_view kOps[] = {"create", "info",     "rename", "add",
+                                                  "remove", "leave",    "transfer", "role"};
+      if (op == doc.end() || !op->is_string() ||
+          std::find(std::begin(kOps), std::end(kOps), op->get_ref<const std::string&>()) == std::end(kOps))
+        return fail("bad_request", "\"op\" is create, info, rename, add, remove, leave, transfer or role");
+      r.op = op->get<std::string>();
+      if (r.op != "create") {
+        const auto room = doc.find("room");
+        if (room == doc.end() || !room->is_string() || !is_group_room(room->get_ref<const std::string&>()))
+          return fail("bad_request", "\"room\" must be a group room (g: and 16 hex digits)");
+        r.room = room->get<std::string>();
+      }
+      if (r.op == "create" || r.op == "rename") {
+        const auto name = doc.find("name");
+        if (name == doc.end() || !name->is_string()) return fail("bad_name", "\"name\" must be a string");
+        r.name = name->get<std::string>();
+        const auto chars = utf8_length(r.name);
+        if (!chars || *chars == 0 || *chars > 100 || !has_visible_char(r.name))
+          return fail("bad_name", "a group name has 1 to 100 characters, not blank");
+      }
+      auto take_user = [&r](const json& v) {
+        if (!v.is_string() || !is_valid_username(v.get_ref<const std::string&>())) return false;
+        r.users.push_back(v.get<std::string>());
+        return true;
+      };
+      if (r.op == "create" || r.op == "add") {
+        const auto users = doc.find("users");
+        if (users == doc.end() || !users->is_array() || users->empty() || users->size() > kMaxGroupUsers)
+          return fail("bad_request", "\"users\" must be an array of 1.." + std::to_string(kMaxGroupUsers) + " usernames");
+        for (const auto& u : *users)
+          if (!take_user(u)) return fail("unknown_user", "\"users\" must hold usernames");
+      } else if (r.op == "remove" || r.op == "transfer" || r.op == "role") {
+        const auto user = doc.find("user");
+        if (user == doc.end() || !take_user(*user)) return fail("bad_request", "\"user\" must be a username");
+      }
+      if (r.op == "role") {
+        const auto role = doc.find("role");
+        if (role == doc.end() || !role->is_string() ||
+            (role->get_ref<const std::string&>() != "admin" && role->get_ref<const std::string&>() != "member"))
+          return fail("bad_request", "\"role\" is admin or member");
+        r.role = role->get<std::string>();
+      }
+      break;
+    }
   }
   return r;
 }

@@ -1,18 +1,19 @@
 #pragma once
 // Requests the bridge serves (chat/<room>/{history,read,edit,delete,react,archive,mute} and
-// users/<me>/requests/{search,archived}), parsed and checked without
+// users/<me>/requests/{search,archived,group}), parsed and checked without
 // touching the broker or the database, and the JSON it answers with.
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "common/message.h"
 
 namespace mqchat::bridge {
 
-enum class RequestKind { History, Read, Edit, Delete, React, Archive, Mute, Search, Archived };
-constexpr size_t kRequestKinds = 9;  // the number of RequestKind values (bridge metrics keep one series each)
+enum class RequestKind { History, Read, Edit, Delete, React, Archive, Mute, Search, Archived, Group };
+constexpr size_t kRequestKinds = 10;  // the number of RequestKind values (bridge metrics keep one series each)
 std::string_view kind_name(RequestKind k);
 
 constexpr int kDefaultHistoryLimit = 50;
@@ -22,6 +23,7 @@ constexpr int kDefaultSearchLimit = 20;
 constexpr int kMaxSearchLimit = 50;
 constexpr size_t kMaxQueryChars = 256;
 constexpr size_t kMaxEmojiBytes = 64;
+constexpr size_t kMaxGroupUsers = 1024;  // per request (the group's limit is the database's)
 
 struct Request {
   RequestKind kind = RequestKind::History;
@@ -47,6 +49,10 @@ struct Request {
   bool on = true;
   // search: query, optional room filter (in room), before (page), limit
   std::string query;
+  // group: op (create, info, rename, add, remove, leave, transfer, role), room (not for create),
+  // name (create, rename), users (create, add; one for remove, transfer, role), role (role)
+  std::string op, name, role;
+  std::vector<std::string> users;
 
   // MQTT 5 request/response: where to answer (already checked to be under users/<requester>/)
   std::string response_topic;
@@ -97,6 +103,9 @@ std::string deleted_event_json(std::string_view id, std::string_view deleted_at)
 std::string queue_key(std::string_view topic);
 
 // Is this request about a user (users/<me>/requests/…) rather than a room?
-inline bool is_user_request(RequestKind k) { return k == RequestKind::Search || k == RequestKind::Archived; }
+// Group operations answer privately too: their events come from the database's outbox.
+inline bool is_user_request(RequestKind k) {
+  return k == RequestKind::Search || k == RequestKind::Archived || k == RequestKind::Group;
+}
 
 }  // namespace mqchat::bridge

@@ -39,6 +39,7 @@ Outcome history(const Request& r, pqxx::work& tx) {
           .as<std::string>());
   json reply{{"room", r.room}, {"request_id", r.request_id ? json(*r.request_id) : json(nullptr)},
              {"messages", page["messages"]}, {"has_more", page["has_more"]}};
+  if (page.contains("members")) reply["members"] = page["members"];  // a group: "read by N of members − 1"
   Outcome o;
   o.publications.push_back({r.response_topic.empty() ? user_topic(r.requester, "history") : r.response_topic,
                             reply.dump(), false, r.correlation_data});
@@ -60,7 +61,15 @@ Outcome read(const Request& r, pqxx::work& tx) {
     if (!r.request_id) return {};
     return refused(r, "already_read", "nothing new to mark read up to " + r.target);
   }
-  return event(r, read_event_json(r.requester, r.target, r.up_to, res["read_at"].get<std::string>()));
+  std::string payload = read_event_json(r.requester, r.target, r.up_to, res["read_at"].get<std::string>());
+  if (is_group_room(r.room)) {
+    // "read by 2 of 4": how many members (its sender not counted) have read the target, of how many.
+    const auto counts = tx.exec_params1("select mqchat_group_read_counts($1::uuid)::text", r.target);
+    json ev = json::parse(payload);
+    ev.update(json::parse(counts[0].as<std::string>()));
+    payload = ev.dump();
+  }
+  return event(r, std::move(payload));
 }
 
 Outcome change(const Request& r, pqxx::work& tx) {
@@ -129,6 +138,23 @@ Outcome archived(const Request& r, pqxx::work& tx) {
   return reply(r, "archived", json{{"conversations", list}});
 }
 
+// Group operations: the database checks roles and limits and queues the room's event itself (the
+// outbox), so the SQL API and MQTT publish the same; the requester gets the group as it now stands.
+Outcome group(const Request& r, pqxx::work& tx) {
+  const std::optional<std::string> room = r.room.empty() ? std::nullopt : std::optional<std::string>(r.room);
+  const std::optional<std::string> name = r.name.empty() ? std::nullopt : std::optional<std::string>(r.name);
+  const std::optional<std::string> role = r.role.empty() ? std::nullopt : std::optional<std::string>(r.role);
+  auto res = json::parse(
+      tx.exec_params1("select mqchat_group_request($1, $2, $3, $4, array(select jsonb_array_elements_text($5::jsonb)), $6)::text",
+                      r.requester, r.op, room, name, json(r.users).dump(), role)[0]
+          .as<std::string>());
+  const std::string status = res["status"];
+  if (status != "ok") return refused(r, status, res.value("reason", status));
+  json body{{"op", r.op}, {"group", res["group"]}};
+  if (res.value("unchanged", false)) body["unchanged"] = true;
+  return reply(r, "groups", std::move(body));
+}
+
 }  // namespace
 
 Publication error_publication(const RequestError& e) {
@@ -146,6 +172,7 @@ Outcome handle_request(const Request& r, pqxx::work& tx) {
     case RequestKind::Mute: return settings(r, tx);
     case RequestKind::Search: return search(r, tx);
     case RequestKind::Archived: return archived(r, tx);
+    case RequestKind::Group: return group(r, tx);
   }
   return {};
 }

@@ -94,12 +94,32 @@ void SummaryPublisher::mark_room(const std::string& room) {
     const auto now = Clock::now();
     stale_.mark(std::string(r->first), now);
     stale_.mark(std::string(r->second), now);
+  } else if (is_group_room(room)) {
+    stale_groups_.insert(room);  // its members are looked up before the next summaries
   }
+}
+
+void SummaryPublisher::mark_group_members(pqxx::connection& conn) {
+  if (stale_groups_.empty()) return;
+  const std::vector<std::string> rooms(stale_groups_.begin(), stale_groups_.end());
+  stale_groups_.clear();
+  pqxx::read_transaction tx(conn);
+  const auto rows = tx.exec_params("select p.username from conversations c "
+                                   "join conversation_members cm on cm.conversation_id = c.id "
+                                   "join profiles p on p.id = cm.user_id where c.room = any($1::text[])",
+                                   array_literal(rooms));
+  tx.commit();
+  const auto now = Clock::now();
+  for (const auto& row : rows) stale_.mark(row[0].as<std::string>(), now);
 }
 
 void SummaryPublisher::lead(pqxx::connection& conn) {
   Listener rooms(conn, "mqchat_rooms", [this](const std::string& room) { mark_room(room); });
   Listener outbox(conn, "mqchat_outbox", [this](const std::string&) { fanout_due_ = true; });
+  // Users whose summary changed outside any room they are still in (removed from a group, left it).
+  Listener users(conn, "mqchat_users", [this](const std::string& user) {
+    if (is_valid_username(user)) stale_.mark(user, Clock::now());
+  });
   // Whatever happened while no bridge was leading: every summary is recomputed once.
   mark_everyone(conn);
   fanout_due_ = true;
@@ -118,6 +138,7 @@ void SummaryPublisher::lead(pqxx::connection& conn) {
       fanout_due_ = !fan_out_outbox(conn);
       last_fanout = Clock::now();
     }
+    mark_group_members(conn);
     publish_due_summaries(conn);
     auto wait = std::chrono::duration_cast<std::chrono::microseconds>(kFanOutSafetyPoll);
     if (const auto due = stale_.due())
@@ -132,7 +153,8 @@ void SummaryPublisher::mark_everyone(pqxx::connection& conn) {
   pqxx::read_transaction tx(conn);
   const auto now = Clock::now();
   for (const auto& row : tx.exec("select username from profiles p where exists "
-                                 "(select 1 from conversations c where p.id in (c.participant_1, c.participant_2))"))
+                                 "(select 1 from conversations c where p.id in (c.participant_1, c.participant_2)) "
+                                 "or exists (select 1 from conversation_members cm where cm.user_id = p.id)"))
     stale_.mark(row[0].as<std::string>(), now);
 }
 

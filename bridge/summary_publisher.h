@@ -7,7 +7,8 @@
 // lives hands the lead to another node's bridge.
 //
 // Every change to a room arrives as a NOTIFY on mqchat_rooms (the shipper's batches, receipts,
-// edits, deletions, SQL sends); new outbox rows as a NOTIFY on mqchat_outbox. Both participants are marked stale; stale users are recomputed
+// edits, deletions, SQL sends); new outbox rows as a NOTIFY on mqchat_outbox. Both participants (a
+// group's members: looked up) are marked stale; a user removed from a group by a NOTIFY on mqchat_users; stale users are recomputed
 // together, at most once per `summary_delay`, in one set-based query — a burst of 10,000 messages
 // costs a handful of recomputations, not 10,000.
 #include <atomic>
@@ -34,6 +35,7 @@ class SummaryPublisher {
   void run();
   void lead(pqxx::connection& conn);
   void mark_room(const std::string& room);
+  void mark_group_members(pqxx::connection& conn);  // the members of the group rooms marked since
   void mark_everyone(pqxx::connection& conn);
   bool fan_out_outbox(pqxx::connection& conn);  // false when publishing failed (or stopping)
   void publish_due_summaries(pqxx::connection& conn);
@@ -41,6 +43,7 @@ class SummaryPublisher {
   const Options& options_;
   MqttLink*& link_;
   Coalescer stale_;
+  std::set<std::string> stale_groups_;
   bool fanout_due_ = true;
   std::atomic<bool> stop_{false};
   std::thread thread_;

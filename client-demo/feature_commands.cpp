@@ -104,4 +104,81 @@ int archived_command(ChatApi& api, Output o) {
   return 0;
 }
 
+namespace {
+void print_group(Output o, const nlohmann::json& g) {
+  o.out << g.value("name", std::string()) << "  " << g.value("room", std::string()) << "  ("
+        << g["members"].size() << " members)\n";
+  for (const auto& m : g["members"])
+    o.out << "  " << m.value("user", std::string()) << "  " << m.value("role", std::string()) << "\n";
+}
+}  // namespace
+
+int group_command(ChatApi& api, Output o, const std::string& op, const std::vector<std::string>& args) {
+  const auto need = [&](size_t n, const char* usage) {
+    if (args.size() < n) throw RequestError(std::string("usage: group ") + usage, "usage");
+  };
+  const auto room_arg = [&]() {
+    if (args.empty() || !is_group_room(args[0]))
+      throw RequestError("a group room is g: and 16 hex digits (see: conversations)", "bad_room");
+    return args[0];
+  };
+  if (op == "send") {
+    need(2, "send ROOM TEXT");
+    const auto m = api.send(room_arg(), args[1]);
+    if (o.json) o.out << m.raw.dump() << "\n";
+    else o.out << "sent ✓ " << m.id << "\n";
+    return 0;
+  }
+  if (op == "history") {
+    need(1, "history ROOM");
+    const std::string room = room_arg();
+    const auto page = api.ask("chat/" + room + "/history", {{"limit", 50}}, "history");
+    if (o.json) {
+      o.out << page.dump() << "\n";
+      return 0;
+    }
+    for (const auto& m : page["messages"]) {
+      o.out << "[" << short_time(m.value("created_at", std::string())) << "] " << m.value("sender", std::string()) << ": "
+            << (m["content"].is_string() ? m["content"].get<std::string>() : std::string("(message deleted)")) << " #"
+            << short_id(m.value("id", std::string()));
+      if (m.contains("read_by") && page.contains("members"))
+        o.out << "  (read by " << m["read_by"].get<long>() << " of " << page["members"].get<long>() - 1 << ")";
+      o.out << "\n";
+    }
+    return 0;
+  }
+  nlohmann::json body{{"op", op}};
+  if (op == "create") {
+    need(3, "create NAME USER USER…");
+    body["name"] = args[0];
+    body["users"] = std::vector<std::string>(args.begin() + 1, args.end());
+  } else if (op == "info" || op == "leave") {
+    need(1, "info|leave ROOM");
+    body["room"] = room_arg();
+  } else if (op == "rename") {
+    need(2, "rename ROOM NAME");
+    body["room"] = room_arg();
+    body["name"] = args[1];
+  } else if (op == "add") {
+    need(2, "add ROOM USER…");
+    body["room"] = room_arg();
+    body["users"] = std::vector<std::string>(args.begin() + 1, args.end());
+  } else if (op == "remove" || op == "transfer") {
+    need(2, "remove|transfer ROOM USER");
+    body["room"] = room_arg();
+    body["user"] = args[1];
+  } else if (op == "role") {
+    need(3, "role ROOM USER admin|member");
+    body["room"] = room_arg();
+    body["user"] = args[1];
+    body["role"] = args[2];
+  } else {
+    throw RequestError("group: create, info, rename, add, remove, leave, transfer, role, send or history", "usage");
+  }
+  const auto reply = api.ask(user_topic(api.user(), "requests/group"), body, "groups");
+  if (o.json) o.out << reply.dump() << "\n";
+  else print_group(o, reply["group"]);
+  return 0;
+}
+
 }  // namespace mqchat::client

@@ -83,6 +83,13 @@ int main(int argc, char** argv) {
   mute->add_option("user", peer)->required();
   mute->add_flag("--undo", undo, "unmute");
   auto* archived = app.add_subcommand("archived", "your archived conversations");
+  std::string group_op;
+  std::vector<std::string> group_args;
+  auto* group = app.add_subcommand(
+      "group", "group OP …: create NAME USER…, info|leave ROOM, rename ROOM NAME, add ROOM USER…, "
+               "remove|transfer ROOM USER, role ROOM USER admin|member, send ROOM TEXT, history ROOM");
+  group->add_option("op", group_op, "what to do")->required();
+  group->add_option("args", group_args, "its arguments");
   auto* chat = app.add_subcommand("chat", "chat USER: interactive conversation");
   chat->add_option("user", peer)->required();
   chat->add_option("--client-id", client_id, "MQTT client id of the persistent session (default <you>-chat-<user>)");
@@ -121,6 +128,7 @@ int main(int argc, char** argv) {
     if (archive->parsed()) return settings_command(api, out, peer, true, undo);
     if (mute->parsed()) return settings_command(api, out, peer, false, undo);
     if (archived->parsed()) return archived_command(api, out);
+    if (group->parsed()) return group_command(api, out, group_op, group_args);
   } catch (const ConnectError& e) {
     std::cerr << "mqchat-client: " << e.what() << "\n";
     return 3;

@@ -49,7 +49,9 @@ std::vector<std::string> conversation_lines(const std::vector<ConversationSummar
   if (list.empty()) return {"No conversations yet. Start one with: mqchat-client send USER TEXT"};
   std::vector<std::string> lines;
   for (const auto& c : list) {
-    std::string line = c.with;
+    // A group: its name and room (for the group commands).
+    const bool group = c.raw.is_object() && c.raw.value("group", false);
+    std::string line = group ? "# " + c.raw.value("name", std::string()) + " (" + c.room + ")" : c.with;
     line.resize(std::max<size_t>(line.size() + 1, 18), ' ');
     line += c.unread_count > 0 ? "(" + std::to_string(c.unread_count) + " unread) " : "           ";
     line += short_time(c.updated_at);

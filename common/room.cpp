@@ -16,7 +16,7 @@ constexpr std::array<bool, 256> kUsernameChar = [] {
 
 constexpr std::string_view kChannels[] = {"messages", "typing", "history", "read",    "edit",
                                           "delete",   "events", "react",   "archive", "mute"};
-constexpr std::string_view kUserRequests[] = {"search", "archived"};
+constexpr std::string_view kUserRequests[] = {"search", "archived", "group"};
 }  // namespace
 
 bool is_valid_username(std::string_view name) {
@@ -45,6 +45,14 @@ std::optional<std::string> make_room(std::string_view u1, std::string_view u2) {
   return room;
 }
 
+bool is_group_room(std::string_view name) {
+  if (name.size() != kGroupRoomChars || name[0] != 'g' || name[1] != ':') return false;
+  for (char c : name.substr(2)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 std::optional<ChatTopic> parse_chat_topic(std::string_view topic) {
   constexpr std::string_view prefix = "chat/";
   if (topic.substr(0, prefix.size()) != prefix) return std::nullopt;
@@ -54,9 +62,10 @@ std::optional<ChatTopic> parse_chat_topic(std::string_view topic) {
   const auto room_name = topic.substr(0, slash);
   const auto channel = topic.substr(slash + 1);
   const auto room = parse_room(room_name);
-  if (!room) return std::nullopt;
+  const bool group = !room && is_group_room(room_name);
+  if (!room && !group) return std::nullopt;
   for (size_t i = 0; i < std::size(kChannels); ++i) {
-    if (channel == kChannels[i]) return ChatTopic{room_name, *room, static_cast<ChatChannel>(i)};
+    if (channel == kChannels[i]) return ChatTopic{room_name, room ? *room : Room{}, static_cast<ChatChannel>(i), group};
   }
   return std::nullopt;
 }

@@ -25,13 +25,19 @@ std::optional<std::string> make_room(std::string_view u1, std::string_view u2);
 
 enum class ChatChannel { Messages, Typing, History, Read, Edit, Delete, Events, React, Archive, Mute };
 
+// A group conversation's room: "g:" and 16 lowercase hex digits. ':' is no username character
+// and there is no '_', so it never parses as a pair (and a pair never as a group).
+constexpr size_t kGroupRoomChars = 18;
+bool is_group_room(std::string_view name);
+
 struct ChatTopic {
   std::string_view room_name;
-  Room room;
+  Room room;  // empty for a group room: membership is the group directory's (plugin/group_directory.h)
   ChatChannel channel;
+  bool group = false;
 };
 
-// "chat/<room>/<channel>" with a canonical room and a known channel; nullopt otherwise
+// "chat/<room>/<channel>" with a canonical pair room or a group room and a known channel; nullopt otherwise
 // (wildcards, extra levels, unknown channel all fail).
 std::optional<ChatTopic> parse_chat_topic(std::string_view topic);
 
@@ -47,8 +53,8 @@ struct UserTopic {
 std::optional<UserTopic> parse_user_topic(std::string_view topic);
 
 // Requests about a user rather than a room, published by that user on users/<me>/requests/<kind>
-// (search across conversations, the archived list), read by service accounts only.
-enum class UserRequest { Search, Archived };
+// (search across conversations, the archived list, group operations), read by service accounts only.
+enum class UserRequest { Search, Archived, Group };
 
 struct UserRequestTopic {
   std::string_view user;

@@ -10,10 +10,16 @@ bool room_is_real(const Room& room, const UserExists& user_exists) {
   return user_exists(room.first) && user_exists(room.second);
 }
 
+bool group_member(const GroupMembership* groups, std::string_view room, std::string_view user) {
+  return groups && groups->is_member(room, user);
+}
+
 // A delivery of chat/<a>_<b>/<channel> to `who`. Every message on a chat topic passed the WRITE
 // check when it was published (or came from a service account), so the names need no second
 // validation here: only whether `who` is one of the two and the channel is one that is read.
-bool chat_read_allowed(const Principal& who, std::string_view topic) {
+// A group room has no '_': `who` must be a member now (a removed member's old subscriptions
+// deliver nothing more).
+bool chat_read_allowed(const Principal& who, std::string_view topic, const GroupMembership* groups) {
   topic.remove_prefix(5);  // "chat/"
   const auto slash = topic.find('/');
   if (slash == std::string_view::npos) return false;
@@ -21,16 +27,24 @@ bool chat_read_allowed(const Principal& who, std::string_view topic) {
   if (channel != "messages" && channel != "typing" && channel != "events") return false;
   const auto room = topic.substr(0, slash);
   const auto sep = room.find('_');
-  if (sep == 0 || sep == std::string_view::npos || sep + 1 == room.size() ||
+  if (sep == std::string_view::npos) return is_group_room(room) && group_member(groups, room, who.username);
+  if (sep == 0 || sep + 1 == room.size() ||
       room.find('_', sep + 1) != std::string_view::npos)
     return false;  // not <a>_<b>: never published, but cheap to be sure
   return room.substr(0, sep) == who.username || room.substr(sep + 1) == who.username;
 }
 
 // chat/<room>/<leaf> for an ordinary user. Subscriptions may end in '+' or '#' inside one room.
-bool chat_allowed(const Principal& who, std::string_view topic, int access, const UserExists& user_exists) {
-  if (access == kAccessRead) return chat_read_allowed(who, topic);
+bool chat_allowed(const Principal& who, std::string_view topic, int access, const UserExists& user_exists,
+                  const GroupMembership* groups) {
+  if (access == kAccessRead) return chat_read_allowed(who, topic, groups);
   if (auto t = parse_chat_topic(topic)) {
+    if (t->group) {
+      if (!group_member(groups, t->room_name, who.username)) return false;
+      if (access == kAccessSubscribe)
+        return t->channel == ChatChannel::Messages || t->channel == ChatChannel::Typing || t->channel == ChatChannel::Events;
+      return access == kAccessWrite && t->channel != ChatChannel::Events;
+    }
     if (!t->room.has(who.username)) return false;
     switch (access) {
       case kAccessSubscribe:
@@ -51,6 +65,7 @@ bool chat_allowed(const Principal& who, std::string_view topic, int access, cons
   if (leaf != "#" && leaf != "+") return false;
   const auto prefix = topic.substr(0, last_slash);
   if (prefix.substr(0, 5) != "chat/") return false;
+  if (is_group_room(prefix.substr(5))) return group_member(groups, prefix.substr(5), who.username);
   const auto room = parse_room(prefix.substr(5));
   return room && room->has(who.username) && room_is_real(*room, user_exists);
 }
@@ -68,10 +83,11 @@ bool users_allowed(const Principal& who, std::string_view topic, int access, con
 
 }  // namespace
 
-bool is_allowed(const Principal& who, std::string_view topic, int access, const UserExists& user_exists) {
+bool is_allowed(const Principal& who, std::string_view topic, int access, const UserExists& user_exists,
+                const GroupMembership* groups) {
   if (who.service) return true;
   if (access == kAccessUnsubscribe) return true;
-  if (topic.substr(0, 5) == "chat/") return chat_allowed(who, topic, access, user_exists);
+  if (topic.substr(0, 5) == "chat/") return chat_allowed(who, topic, access, user_exists, groups);
   if (topic.substr(0, 6) == "users/") return users_allowed(who, topic, access, user_exists);
   return false;  // $SYS, $share, '#', anything else
 }
@@ -88,7 +104,7 @@ TopicScope topic_scope(std::string_view topic) {
 }
 
 Verdict coexist_verdict(const CoexistRequest& req, std::string_view username, std::string_view topic, int access,
-                        const UserExists& user_exists) {
+                        const UserExists& user_exists, const GroupMembership* groups) {
   const TopicScope scope = topic_scope(topic);
   if (req.member == Member::Other) {
     if (scope != TopicScope::Ours) return req.others_decide_access ? Verdict::Defer : Verdict::Allow;
@@ -99,7 +115,7 @@ Verdict coexist_verdict(const CoexistRequest& req, std::string_view username, st
       (access == kAccessSubscribe || access == kAccessWrite))
     return Verdict::Deny;
   if (scope == TopicScope::Ours)
-    return is_allowed(Principal{username, service}, topic, access, user_exists) ? Verdict::Allow : Verdict::Deny;
+    return is_allowed(Principal{username, service}, topic, access, user_exists, groups) ? Verdict::Allow : Verdict::Deny;
   if (req.others_decide_access) return Verdict::Defer;
   return access == kAccessUnsubscribe ? Verdict::Allow : Verdict::Deny;
 }
@@ -114,12 +130,21 @@ size_t max_publish_bytes(std::string_view topic, const MessageLimits& limits) {
   return limits.max_other_bytes;
 }
 
-ValidationError explain_write_refusal(const Principal& who, std::string_view topic, const UserExists& user_exists) {
+ValidationError explain_write_refusal(const Principal& who, std::string_view topic, const UserExists& user_exists,
+                                      const GroupMembership* groups) {
   const std::string me(who.username);
   if (topic.substr(0, 5) == "chat/") {
     const auto rest = topic.substr(5);
     const auto slash = rest.find('/');
     const auto room_name = rest.substr(0, slash);
+    if (is_group_room(room_name)) {
+      if (!group_member(groups, room_name, who.username))
+        return {"not_member", "you are not a member of the group " + std::string(room_name), {}};
+      const auto t = parse_chat_topic(topic);
+      if (t && t->channel == ChatChannel::Events) return {"read_only", "chat/<room>/events is written by the server", {}};
+      return {"bad_topic",
+              "you may publish to chat/<room>/messages, typing, history, read, edit, delete, react, archive or mute", {}};
+    }
     const auto room = parse_room(room_name);
     if (!room) {
       const auto us = room_name.find('_');

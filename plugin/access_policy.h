@@ -19,8 +19,18 @@ struct Principal {
 
 using UserExists = std::function<bool(std::string_view)>;
 
-// Deny by default; see the topic table in docs/DESIGN.md.
-bool is_allowed(const Principal& who, std::string_view topic, int access, const UserExists& user_exists);
+// Who is in which group room (plugin/group_directory.h keeps it in memory). Without one, every
+// group room is refused.
+class GroupMembership {
+ public:
+  virtual ~GroupMembership() = default;
+  virtual bool is_member(std::string_view room, std::string_view user) const = 0;
+};
+
+// Deny by default; see the topic table in docs/DESIGN.md. A group room (chat/g:<id>/…) is a pair
+// room's channels for the group's members only.
+bool is_allowed(const Principal& who, std::string_view topic, int access, const UserExists& user_exists,
+                const GroupMembership* groups = nullptr);
 
 // The largest payload an ordinary user may publish on `topic`, by kind: messages, typing,
 // requests to the bridge, anything else. Checked in the ACL write check, before the broker
@@ -30,7 +40,9 @@ size_t max_publish_bytes(std::string_view topic, const MessageLimits& limits);
 // Why is_allowed refused `who` writing `topic`, for the report on users/<me>/errors:
 // code `bad_room` (a_a, reversed order, not a room), `unknown_user`, `not_participant`,
 // `read_only` (events), `bad_topic` (unknown channel or level), `forbidden` (anything else).
-ValidationError explain_write_refusal(const Principal& who, std::string_view topic, const UserExists& user_exists);
+// `not_member` for a group room the user is not in.
+ValidationError explain_write_refusal(const Principal& who, std::string_view topic, const UserExists& user_exists,
+                                      const GroupMembership* groups = nullptr);
 
 // Coexist mode (docs/DESIGN.md "Modes"): the plugin answers for its own users and namespaces and
 // defers the rest to the broker's other security.
@@ -60,6 +72,6 @@ struct CoexistRequest {
 // mechanism exists, whoever asks; without one, others are allowed (as on the bare broker) and
 // mqchat users denied. Inside: mqchat users by is_allowed, everyone else denied, never deferred.
 Verdict coexist_verdict(const CoexistRequest& req, std::string_view username, std::string_view topic, int access,
-                        const UserExists& user_exists);
+                        const UserExists& user_exists, const GroupMembership* groups = nullptr);
 
 }  // namespace mqchat

@@ -52,7 +52,7 @@ void MessagePipeline::decide(const Principal& who, std::string_view topic, std::
       on_request(who.username, payload, d);
     return;  // otherwise the ACL let it through: not a chat topic we rewrite
   }
-  if (!t->room.has(who.username)) {
+  if (!t->group && !t->room.has(who.username)) {  // a group's members: checked by the ACL (write) already
     d.action = PublishDecision::Action::Refuse;
     d.error = {"not_participant", "you are not a participant of " + std::string(t->room_name), {}};
     return;

@@ -39,6 +39,7 @@
 #include "plugin/state_file.h"
 #include "plugin/sys_publisher.h"
 #include "plugin/user_directory.h"
+#include "plugin/group_directory.h"
 
 namespace mqchat {
 namespace {
@@ -48,6 +49,7 @@ struct Plugin {
   explicit Plugin(Config c)
       : config(std::move(c)),
         directory(config.database_dsn, config.spool_dir + "/users.cache", config.directory_refresh_ms, log),
+        groups(config.database_dsn, config.directory_refresh_ms, log),
         owners_file(config.spool_dir + "/client_ids", config.sessions.max_ids, log),
         logins_file(config.spool_dir + "/logins", 200000, log),
         login_key(Authenticator::load_or_create_key(config.spool_dir + "/login.key")),
@@ -68,6 +70,7 @@ struct Plugin {
   SecurityMode mode;  // chosen at start (plugin/security_mode.h)
   LogQueue log;
   UserDirectory directory;
+  GroupDirectory groups;  // group rooms' members (plugin/group_directory.h)
   StateFile owners_file, logins_file;
   Authenticator::Key login_key;
   Authenticator auth;
@@ -252,8 +255,8 @@ int own_acl_check(Plugin& p, mosquitto_evt_acl_check* ev, const char* username, 
     if (!users) users = &p.directory.broker_view();
     return users->count(std::string(name)) > 0;
   };
-  if (!is_allowed(who, ev->topic, ev->access, exists)) {
-    if (write) publish_error(p, username, ev->topic, explain_write_refusal(who, ev->topic, exists));
+  if (!is_allowed(who, ev->topic, ev->access, exists, &p.groups)) {
+    if (write) publish_error(p, username, ev->topic, explain_write_refusal(who, ev->topic, exists, &p.groups));
     return MOSQ_ERR_ACL_DENIED;
   }
   // Sizes per topic kind, before the broker queues anything (most payloads are under every limit).
@@ -293,7 +296,7 @@ int coexist_acl_check(Plugin& p, mosquitto_evt_acl_check* ev) {
     return own_acl_check(p, ev, username, Principal{username, false}, users);
   }
   switch (coexist_verdict({member, here, p.mode.others_decide_access}, username ? username : "", ev->topic,
-                          ev->access, exists)) {
+                          ev->access, exists, &p.groups)) {
     case Verdict::Allow: return MOSQ_ERR_SUCCESS;
     case Verdict::Defer: return MOSQ_ERR_PLUGIN_DEFER;
     case Verdict::Deny: break;
@@ -443,6 +446,7 @@ MQCHAT_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void*
     plugin->mode = choose_mode(plugin->config.mode, scan_running_broker(self.dli_fname ? self.dli_fname : ""));
     plugin->spool.open();
     plugin->directory.start();
+    plugin->groups.start();
     plugin->shipper.start();
     if (const auto& m = plugin->config.metrics; m.port) {
       try {
@@ -493,6 +497,7 @@ MQCHAT_EXPORT int mosquitto_plugin_cleanup(void* user_data, struct mosquitto_opt
   if (!plugin) return MOSQ_ERR_SUCCESS;
   for (const auto& r : kCallbacks) mosquitto_callback_unregister(plugin->id, r.event, r.callback, nullptr);
   plugin->shipper.stop();
+  plugin->groups.stop();
   plugin->directory.stop();
   plugin->owners_file.stop();
   plugin->logins_file.stop();

@@ -128,7 +128,7 @@ function onSummaries(list) {
   state.summaries = list;
   list.forEach((s) => state.settings.set(s.room, { archived: false, muted: Boolean(s.muted) }));
   if (state.active) renderChatTools(conversation(state.active));
-  list.forEach((s) => watchPresence(s.with));
+  list.forEach((s) => { if (s.with) watchPresence(s.with); });  // groups have no "with"
   renderConversations();
 }
 
@@ -339,7 +339,8 @@ function renderConversations() {
     li.append(el('span', `dot${p && p.status === 'online' ? ' online' : ''}`));
     const body = el('div', 'conversation-body');
     const top = el('div', 'conversation-top');
-    top.append(el('strong', 'name', s.with), el('span', 'time small muted', P.shortTime(s.updated_at)));
+    top.append(el('strong', 'name', s.group ? `# ${s.name} (${s.members})` : s.with),
+      el('span', 'time small muted', P.shortTime(s.updated_at)));
     const last = s.last_message;
     const preview = !last ? 'No messages yet'
       : `${last.sender === state.me ? 'You: ' : ''}${last.content == null ? 'message deleted' : last.content}`;
@@ -356,7 +357,8 @@ function renderConversations() {
 }
 
 function renderChatHead(conv) {
-  $('peer-name').textContent = conv.peer;
+  const group = state.summaries.find((s) => s.room === conv.room && s.group);
+  $('peer-name').textContent = group ? `# ${group.name}` : conv.peer;
   const p = state.presence.get(conv.peer);
   const online = p && p.status === 'online';
   $('peer-dot').className = `dot${online ? ' online' : ''}`;
@@ -713,7 +715,7 @@ function onArchivedList(page) {
     const li = el('li', 'conversation archived-conversation');
     li.dataset.room = s.room;
     const body = el('div', 'conversation-body');
-    body.append(el('strong', 'name', s.with), el('div', 'preview small muted',
+    body.append(el('strong', 'name', s.group ? `# ${s.name}` : s.with), el('div', 'preview small muted',
       s.last_message ? (s.last_message.content == null ? 'message deleted' : s.last_message.content) : 'No messages yet'));
     li.append(body);
     li.addEventListener('click', () => openConversation(s.room));

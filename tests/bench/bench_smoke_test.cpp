@@ -120,6 +120,24 @@ TEST(BenchSmoke, HistoryGrowthBenchmarkRunsEveryStep) {
   EXPECT_NE(output.find("history growth"), std::string::npos) << output;
 }
 
+// bench/run groups at a toy size: a group of 5, every delivery to every member, every message stored.
+TEST(BenchSmoke, GroupFanOutBenchmarkDeliversToEveryMember) {
+  MQCHAT_REQUIRE_STACK();
+  TempDir dir;
+  std::string output;
+  ASSERT_EQ(run_command(std::string(MQCHAT_BENCH_RUN) + " groups --members 5 --rate 50 --duration 2 --out " +
+                            dir.path.string() + " 2>&1",
+                        &output),
+            0)
+      << output;
+  const auto r = read_json(dir.path / "groups.json");
+  EXPECT_EQ(r["members"], 5);
+  EXPECT_GT(r["sent"].get<int>(), 50);
+  EXPECT_EQ(r["deliveries"], r["deliveries_expected"]);
+  EXPECT_EQ(r["persisted"], r["sent"]);
+  EXPECT_GT(r["latency_ms"]["p99"].get<double>(), 0);
+}
+
 // bench/run search at a toy size: the fill (search_data.sql), the index, every kind of query.
 TEST(BenchSmoke, SearchBenchmarkRunsEveryKindOfQuery) {
   MQCHAT_REQUIRE_STACK();

@@ -104,6 +104,12 @@ TEST(ClientRender, ConversationListAndPreview) {
   EXPECT_NE(line.find("bob"), std::string::npos);
   EXPECT_NE(line.find("(2 unread)"), std::string::npos);
   EXPECT_NE(line.find("alice: hi"), std::string::npos);
+  // A group's entry: its name and room, no "with".
+  const auto groups = parse_summaries(
+      R"([{"room":"g:0123456789abcdef","group":true,"name":"Lunch","members":3,"unread_count":1,"updated_at":"2026-11-24T18:19:38.123456Z"}])");
+  ASSERT_TRUE(groups);
+  EXPECT_NE(conversation_lines(*groups)[0].find("# Lunch (g:0123456789abcdef)"), std::string::npos);
+  EXPECT_NE(conversation_lines(*groups)[0].find("(1 unread)"), std::string::npos);
   EXPECT_EQ(preview("héllo wörld", 5), "héllo…");  // characters, not bytes
   EXPECT_EQ(preview("a\nb", 10), "a b");
 }

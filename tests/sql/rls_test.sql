@@ -97,11 +97,12 @@ select pg_temp.assert_eq(
   (select array_agg(p.proname::text order by p.proname::text) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
     where n.nspname = 'public' and has_function_privilege('mqchat_app', p.oid, 'execute')
       and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')),
-  array['add_reaction', 'archive_conversation', 'delete_message', 'edit_message', 'get_archived_conversations',
-        'get_conversation_by_username', 'get_or_create_conversation',
-        'get_user_conversations', 'mark_message_read', 'mqchat_conversation_id', 'mqchat_current_user_id',
-        'mqchat_sign_in', 'mqchat_ts', 'mqchat_whoami', 'mute_conversation', 'remove_reaction', 'reply_to_message',
-        'search_messages', 'send_message', 'uuidv7'],
+  array['add_group_members', 'add_reaction', 'archive_conversation', 'create_group', 'delete_message', 'edit_message',
+        'get_archived_conversations', 'get_conversation_by_username', 'get_group', 'get_or_create_conversation',
+        'get_user_conversations', 'leave_group', 'mark_message_read', 'mqchat_conversation_id', 'mqchat_current_user_id',
+        'mqchat_in_group', 'mqchat_sign_in', 'mqchat_ts', 'mqchat_whoami', 'mute_conversation', 'remove_group_member',
+        'remove_reaction', 'rename_group', 'reply_to_message', 'search_messages', 'send_group_message', 'send_message',
+        'set_group_role', 'transfer_group_ownership', 'uuidv7'],
   'the app role executes exactly the API');
 
 -- Nothing above changed anything (checked as the owner).
