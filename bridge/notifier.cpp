@@ -23,11 +23,13 @@ using namespace std::chrono_literals;
 namespace notify {
 
 const char* const kRecipientsSql = R"sql(
-with members as (  -- one row per member of each conversation: a group's member table belongs here
+with members as (  -- one row per member of each conversation: the pair of a direct one, a group's members
   select c.id as conversation_id, m.user_id
     from conversations c
     cross join lateral (values (c.participant_1), (c.participant_2)) as m(user_id)
-   where c.id = any($1::uuid[]))
+   where c.id = any($1::uuid[]) and m.user_id is not null
+  union all
+  select cm.conversation_id, cm.user_id from conversation_members cm where cm.conversation_id = any($1::uuid[]))
 select m.conversation_id::text, p.username, coalesce(s.muted, false) as muted
   from members m
   join profiles p on p.id = m.user_id

@@ -163,7 +163,7 @@ TEST_F(Groups, NonMembersGetNothingAndMembersCannotAdminister) {
     EXPECT_EQ(mallory.publish(topic(room, ch), json{{"id", id}, {"emoji", "💩"}, {"message_id", id}}.dump()), 0x87) << ch;
     EXPECT_EQ(next_error(mallory)["code"], "not_member") << ch;
   }
-  for (const std::string filter : {"chat/" + room + "/#", "chat/" + room + "/messages", "chat/" + room + "/events",
+  for (const std::string& filter : {"chat/" + room + "/#", "chat/" + room + "/messages", "chat/" + room + "/events",
                                    "chat/" + room + "/+", std::string("chat/+/messages"), std::string("chat/#")})
     EXPECT_GE(mallory.subscribe(filter), 0x80) << filter;
   // Search with the room as filter, and the group's info: nothing.
@@ -204,7 +204,7 @@ TEST_F(Groups, NonMembersGetNothingAndMembersCannotAdminister) {
 
   // Forged names: a "pair" containing the group room, a wrong-case group room; and a pair room of
   // two members is still theirs alone.
-  for (const std::string forged : {room + "_" + owner_, owner_ + "_" + room, "g:" + room.substr(2, 15)}) {
+  for (const std::string& forged : {room + "_" + owner_, owner_ + "_" + room, "g:" + room.substr(2, 15)}) {
     EXPECT_EQ(owner.publish(topic(forged, "messages"), "x"), 0x87) << forged;
     EXPECT_EQ(next_error(owner)["code"], "bad_room") << forged;
     EXPECT_GE(owner.subscribe("chat/" + forged + "/#"), 0x80) << forged;

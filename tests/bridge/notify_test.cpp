@@ -363,6 +363,27 @@ TEST_F(Notify, AnOfflineMemberGetsOneSignedBatchOfWhatTheyMissed) {
   EXPECT_EQ(bridge_->notifications("delivered"), 3);
 }
 
+// A group's offline members are notified like a pair's: every member but the sender.
+TEST_F(Notify, AGroupsOfflineMembersAreNotified) {
+  Receiver rx;
+  start_bridge(rx.url(), "  batch_window_ms: 500\n");
+  AppSession app(pair_.alice, kPassword);
+  const json g = app.json_value("select create_group('Notify group', array[$1, $2])", pair_.bob, mallory_);
+  const std::string room = g["room"];
+  std::this_thread::sleep_for(1500ms);  // the plugin's group directory learns the group (LISTEN)
+  Person alice(pair_.alice, room);  // bob and mallory are not connected
+  const std::string id = alice.send("group news")["id"];
+  for (const std::string& member : {pair_.bob, mallory_}) {
+    const auto got = rx.wait_for(member, 1, 10s);
+    ASSERT_EQ(got.size(), 1u) << "no POST for the offline member " << member;
+    const auto n = notifications(got);
+    ASSERT_EQ(n.size(), 1u);
+    EXPECT_EQ(n[0]["message_id"], id);
+    EXPECT_EQ(n[0]["room"], room);
+  }
+  EXPECT_TRUE(rx.requests_for(pair_.alice).empty()) << "not the sender";
+}
+
 TEST_F(Notify, AnOnlineMemberGetsNothingUntilTheyGoOffline) {
   Receiver rx;
   start_bridge(rx.url(), "  batch_window_ms: 300\n");
