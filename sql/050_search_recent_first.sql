@@ -8,8 +8,9 @@
 -- conversations.last_message_id, which ingest keeps current). When it finds a full page there whose
 -- oldest hit is newer than everything in the conversations it skipped (their newest message ids are
 -- below that conversation's last_message_id; ids are UUIDv7, ordered by time), that page is the
--- answer. Otherwise it looks at four times as many, and so on; finally (rare words, a page asked for
--- far back) it probes every conversation as before.
+-- answer. Otherwise, if they held a page, it looks at four times as many; and when even that
+-- is not enough, or they did not hold a page (rare words, a page asked for far back), it probes
+-- every conversation as before.
 
 create or replace function mqchat_search_recent_first() returns int language sql immutable as $$ select 8 $$;
 
@@ -75,8 +76,11 @@ begin
     ids := mqchat_search_hits(ordered[1:k], q, p_before, p_limit);
     -- Complete only if a whole page (and one more) came from the first k and its oldest is newer
     -- than anything the others hold; a conversation without messages holds nothing.
-    if cardinality(ids) <= p_limit or (skipped_newest is not null and ids[p_limit + 1] < skipped_newest) then
-      ids := null;
+    if cardinality(ids) <= p_limit then
+      ids := null;  -- not even a page among the most active: a rare match, every conversation it is
+      exit;
+    elsif skipped_newest is not null and ids[p_limit + 1] < skipped_newest then
+      ids := null;  -- a page, but older ones may hold newer hits: look further back
       k := k * 4;
     end if;
   end loop;
