@@ -16,7 +16,8 @@ const state = {
   typingTimer: null,
   lastTypingSent: 0,
   settings: new Map(),      // room -> {archived, muted} (issue 17: archive/mute)
-  userRequests: new Map(),  // request_id -> kind, for users/<me>/requests/<kind> (search, archived)
+  userRequests: new Map(),  // request_id -> kind, for users/<me>/requests/<kind> (search, archived, group)
+  groups: new Map(),        // room -> {name, members: [{user, role}]} as the last group answer said (issue 17)
 };
 
 function conversation(room) {
@@ -79,6 +80,7 @@ function subscribeRoom(room) {
 }
 
 function watchPresence(user) {
+  if (!user) return;  // a group room has no one peer
   if (state.watchedPresence.has(user)) return;
   state.watchedPresence.add(user);
   if (state.client && state.client.connected) state.client.subscribe(P.topics.presence(user), { qos: 1 });
@@ -112,6 +114,7 @@ function onMessage(topic, buffer) {
     else if (t.leaf === 'search') onSearchResults(body);
     else if (t.leaf === 'archived') onArchivedList(body);
     else if (t.leaf === 'settings') onSettings(body);
+    else if (t.leaf === 'groups') onGroupAnswer(body);
     else if (t.leaf === 'presence') onPresence(t.user, body);
   } else if (t.kind === 'user' && t.leaf === 'presence') {
     onPresence(t.user, body);
@@ -182,6 +185,8 @@ function onEvent(conv, e) {
     Object.assign(conv.byId.get(e.id), { content: null, deleted: true, deleted_at: e.deleted_at });
   } else if (e.event === 'reaction' && conv.byId.has(e.id)) {
     onReaction(conv.byId.get(e.id), e);
+  } else if (isGroupEvent(e)) {
+    return onGroupEvent(conv, e);
   } else {
     return;
   }
@@ -364,6 +369,7 @@ function renderChatHead(conv) {
   $('peer-dot').className = `dot${online ? ' online' : ''}`;
   $('peer-status').textContent = !p ? '' : online ? 'online' : `last seen ${P.shortTime(p.since)}`;
   renderChatTools(conv);
+  renderGroupTools(conv);
 }
 
 function renderSkeletons() {
@@ -396,6 +402,7 @@ function messageElement(conv, m) {
     });
     bubble.append(box, save, cancel);
   } else {
+    if (!mine && P.isGroupRoom(conv.room)) bubble.append(el('strong', 'sender small', m.sender));  // who, in a group
     if (m.reply_to) bubble.append(quoteElement(m.reply_to));
     bubble.append(el('span', deleted ? 'content deleted' : 'content', deleted ? 'Message deleted' : m.content));
   }
@@ -734,4 +741,74 @@ $('archive-toggle').addEventListener('click', () => {
 $('archived-toggle').addEventListener('click', () => {
   $('archived').hidden = !$('archived').hidden;
   if (!$('archived').hidden) userRequest('archived', {});
+});
+
+// ---------------------------------------------------------------- groups
+
+const usernames = (text) => text.split(/[\s,]+/).map((u) => u.trim().toLowerCase()).filter(Boolean);
+
+function groupRequest(op, fields) { return userRequest('group', { op, ...fields }); }
+
+// users/<me>/groups: {"op","group":{"room","name","members":[{"user","role"}]},"request_id"}.
+function onGroupAnswer(body) {
+  if (!takeUserReply(body, 'group') || !body.group) return;
+  const g = body.group;
+  if (body.op === 'leave') {
+    state.groups.delete(g.room);
+    state.summaries = state.summaries.filter((s) => s.room !== g.room);
+    if (state.active === g.room) $('back').click();
+    else renderConversations();
+    return;
+  }
+  state.groups.set(g.room, g);
+  if (!state.summaries.some((s) => s.room === g.room))
+    state.summaries.unshift({ room: g.room, group: true, name: g.name, members: g.members.length,
+                              last_message: null, unread_count: 0, updated_at: g.created_at });
+  if (body.op === 'create') openConversation(g.room);
+  else if (state.active === g.room) renderChatHead(conversation(g.room));
+}
+
+const kGroupEvents = ['group_created', 'member_added', 'member_removed', 'member_left', 'group_renamed',
+                      'owner_changed', 'role_changed'];
+function isGroupEvent(e) { return kGroupEvents.includes(e.event); }
+
+// Membership changed: the member count now, and the member list asked for again when it is on screen.
+function onGroupEvent(conv, e) {
+  const s = state.summaries.find((x) => x.room === conv.room);
+  if (s && typeof e.members === 'number') s.members = e.members;
+  if (s && e.event === 'group_renamed') s.name = e.name;
+  renderConversations();
+  if (state.active === conv.room) groupRequest('info', { room: conv.room });
+}
+
+function renderGroupTools(conv) {
+  const group = P.isGroupRoom(conv.room);
+  $('group-tools').hidden = !group;
+  if (!group) return;
+  const g = state.groups.get(conv.room);
+  if (!g) { groupRequest('info', { room: conv.room }); return; }
+  $('peer-name').textContent = `# ${g.name}`;
+  $('group-members').textContent = `${g.members.length} members: ` +
+    g.members.map((m) => (m.role === 'member' ? m.user : `${m.user} (${m.role})`)).join(', ');
+}
+
+$('new-group').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const name = $('new-group-name').value.trim();
+  const users = usernames($('new-group-users').value);
+  if (!name || users.length < 2) return toast('A group needs a name and at least two other members.');
+  $('new-group-name').value = '';
+  $('new-group-users').value = '';
+  groupRequest('create', { name, users });
+});
+$('group-add').addEventListener('click', () => {
+  const users = usernames(prompt('Add to the group (usernames):') || '');
+  if (state.active && users.length) groupRequest('add', { room: state.active, users });
+});
+$('group-remove').addEventListener('click', () => {
+  const user = (prompt('Remove from the group (username):') || '').trim().toLowerCase();
+  if (state.active && user) groupRequest('remove', { room: state.active, user });
+});
+$('group-leave').addEventListener('click', () => {
+  if (state.active && confirm('Leave this group?')) groupRequest('leave', { room: state.active });
 });

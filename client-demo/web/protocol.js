@@ -13,7 +13,8 @@ const Protocol = (() => {
     return me < peer ? `${me}_${peer}` : `${peer}_${me}`;
   }
 
-  const peerOf = (room, me) => room.split('_').find((u) => u !== me);
+  const isGroupRoom = (room) => /^g:[0-9a-f]{16}$/.test(room);
+  const peerOf = (room, me) => (isGroupRoom(room) ? null : room.split('_').find((u) => u !== me));  // a group has no one peer
 
   const topics = {
     messages: (room) => `chat/${room}/messages`,
@@ -26,7 +27,7 @@ const Protocol = (() => {
     react: (room) => `chat/${room}/react`,
     archive: (room) => `chat/${room}/archive`,
     mute: (room) => `chat/${room}/mute`,
-    userRequest: (me, kind) => `users/${me}/requests/${kind}`,  // search, archived
+    userRequest: (me, kind) => `users/${me}/requests/${kind}`,  // search, archived, group
     mine: (me) => `users/${me}/#`,
     presence: (user) => `users/${user}/presence`,
   };
@@ -59,5 +60,5 @@ const Protocol = (() => {
   // The emoji the page offers for reactions (the server takes any emoji: docs/PROTOCOL.md).
   const REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
 
-  return { isValidUsername, roomOf, peerOf, topics, parseTopic, randomId, shortTime, characters, REACTIONS, MAX_CHARS: 4000 };
+  return { isValidUsername, isGroupRoom, roomOf, peerOf, topics, parseTopic, randomId, shortTime, characters, REACTIONS, MAX_CHARS: 4000 };
 })();

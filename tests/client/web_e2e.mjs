@@ -14,8 +14,8 @@ const artifacts = process.env.MQCHAT_ARTIFACTS_DIR || '/tmp/mqchat-artifacts';
 mkdirSync(artifacts, { recursive: true });
 const url = `http://127.0.0.1:${wsPort}/`;
 const suffix = Date.now().toString(36);
-const alice = `alice-w${suffix}`, bob = `bob-w${suffix}`, password = 'correct horse';
-for (const user of [alice, bob]) execFileSync(cli, ['user', 'add', user, '--password', password], { stdio: 'inherit' });
+const alice = `alice-w${suffix}`, bob = `bob-w${suffix}`, carol = `carol-w${suffix}`, password = 'correct horse';
+for (const user of [alice, bob, carol]) execFileSync(cli, ['user', 'add', user, '--password', password], { stdio: 'inherit' });
 
 const step = (name) => console.log(`--- ${name}`);
 const timeout = 15000;
@@ -98,6 +98,7 @@ try {
   }
   await a.waitForSelector(`#peer-dot:not(.online)`, { timeout });
   const b2 = await (await browser.newContext()).newPage();
+  b2.on('dialog', (d) => d.accept());
   await login(b2, bob);
   await b2.waitForSelector(`#conversations li[data-room] .badge >> text=3`, { timeout });
   await shot(b2, '05-bob-back-unread-3');
@@ -173,6 +174,31 @@ try {
   await b2.waitForSelector('#archive-toggle:text-is("Archive")', { timeout });
   await b2.waitForSelector(`#conversations li[data-room="${room}"]`, { timeout });
   await b2.waitForSelector('#archived-list >> text=No archived conversations.', { timeout });
+
+  step('alice creates a group with bob and carol: its members on screen, a message bob sees with its sender');
+  await a.fill('#new-group-name', 'Web group');
+  await a.fill('#new-group-users', `${bob}, ${carol}`);
+  await a.click('#new-group button');
+  await a.waitForSelector('#group-tools:not([hidden])', { timeout });
+  await a.waitForSelector('#group-members >> text=3 members', { timeout });
+  await a.waitForSelector('#peer-name >> text=# Web group', { timeout });
+  const groupRoom = await a.$eval('#conversations li.active', (li) => li.dataset.room);
+  if (!/^g:[0-9a-f]{16}$/.test(groupRoom)) throw new Error(`group room ${groupRoom}`);
+  await a.waitForTimeout(1500);  // the broker learns a new group's members within a second (LISTEN)
+  await a.fill('#composer-input', 'hello group');
+  await a.press('#composer-input', 'Enter');
+  await mine(a, 'hello group').waitFor({ timeout });
+  await b2.waitForSelector(`#conversations li[data-room="${groupRoom}"] >> text=# Web group`, { timeout });
+  await b2.click(`#conversations li[data-room="${groupRoom}"]`);
+  await theirs(b2, 'hello group').locator(`.sender >> text=${alice}`).waitFor({ timeout });
+  await b2.waitForSelector('#group-members >> text=3 members', { timeout });
+  await shot(b2, '12-bob-in-group');
+
+  step('bob leaves the group: it leaves his list; alice sees two members');
+  await b2.click('#group-leave');
+  await b2.waitForSelector(`#conversations li[data-room="${groupRoom}"]`, { state: 'detached', timeout });
+  await a.waitForSelector('#group-members >> text=2 members', { timeout });
+  await shot(a, '13-alice-group-after-leave');
 
   step('the composer takes at most 4000 characters');
   await a.fill('#composer-input', 'x'.repeat(4001));
