@@ -20,6 +20,7 @@
 
 #include "plugin/access_policy.h"
 #include "plugin/log_queue.h"
+#include "plugin/table_follower.h"
 
 namespace pqxx {
 class connection_base;
@@ -56,8 +57,6 @@ class GroupDirectory : public GroupMembership {
   void install(std::shared_ptr<const GroupMembers> members);
 
  private:
-  void run();
-  bool wait_or_stop(std::chrono::milliseconds d);
   void load_from_database(pqxx::connection_base& conn);
 
   std::string dsn_;
@@ -67,10 +66,7 @@ class GroupDirectory : public GroupMembership {
   mutable std::mutex mu_;
   std::shared_ptr<const GroupMembers> members_;
 
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
-  std::thread worker_;
+  TableFollower follower_;  // last: stopped first, before what its loads write to goes away
 };
 
 }  // namespace mqchat

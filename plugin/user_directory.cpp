@@ -13,23 +13,6 @@ namespace mqchat {
 
 namespace {
 
-constexpr auto kNotifyChannel = "mqchat_profiles";
-
-class ChangeListener : public pqxx::notification_receiver {
- public:
-  ChangeListener(pqxx::connection_base& conn, bool& changed) : notification_receiver(conn, kNotifyChannel), changed_(changed) {}
-  void operator()(const std::string&, int) override { changed_ = true; }
-
- private:
-  bool& changed_;
-};
-
-// Fail fast instead of hanging the broker's start when Postgres is unreachable.
-std::string with_connect_timeout(const std::string& dsn) {
-  if (dsn.find("connect_timeout") != std::string::npos || dsn.find("://") != std::string::npos) return dsn;
-  return dsn + " connect_timeout=3";
-}
-
 void write_cache(const std::string& path, const UserMap& users) {
   const std::string tmp = path + ".tmp";
   {
@@ -59,7 +42,9 @@ std::shared_ptr<UserMap> read_cache(const std::string& path) {
 
 UserDirectory::UserDirectory(std::string dsn, std::string cache_file, uint32_t refresh_ms, LogQueue& log)
     : dsn_(with_connect_timeout(dsn)), cache_file_(std::move(cache_file)), refresh_(refresh_ms), log_(log),
-      users_(std::make_shared<UserMap>()) {}
+      users_(std::make_shared<UserMap>()),
+      follower_(dsn_, "mqchat_profiles", refresh_, "user directory", log,
+                [this](pqxx::connection_base& conn) { load_from_database(conn); }) {}
 
 UserDirectory::~UserDirectory() { stop(); }
 
@@ -80,22 +65,10 @@ void UserDirectory::start() {
                                        std::string(e.what()) + "; logins fail until it is reachable");
     }
   }
-  worker_ = std::thread([this] { run(); });
+  follower_.start();
 }
 
-void UserDirectory::stop() {
-  {
-    std::lock_guard<std::mutex> lock(stop_mu_);
-    stopping_ = true;
-  }
-  stop_cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
-
-bool UserDirectory::wait_or_stop(std::chrono::milliseconds d) {
-  std::unique_lock<std::mutex> lock(stop_mu_);
-  return stop_cv_.wait_for(lock, d, [this] { return stopping_; });
-}
+void UserDirectory::stop() { follower_.stop(); }
 
 std::shared_ptr<const UserMap> UserDirectory::snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -130,34 +103,6 @@ void UserDirectory::load_from_database(pqxx::connection_base& conn) {
   }
   write_cache(cache_file_, *users);
   install(std::move(users));
-}
-
-void UserDirectory::run() {
-  auto backoff = std::chrono::milliseconds(200);
-  while (!wait_or_stop(std::chrono::milliseconds(0))) {
-    try {
-      pqxx::connection conn(dsn_);
-      plugin_metrics.postgres_connect(PluginMetrics::kDirectory).inc();
-      bool changed = false;
-      ChangeListener listener(conn, changed);
-      load_from_database(conn);  // catch up on whatever changed while not listening
-      backoff = std::chrono::milliseconds(200);
-      auto last_load = std::chrono::steady_clock::now();
-      while (!wait_or_stop(std::chrono::milliseconds(0))) {
-        conn.await_notification(0, 200000);  // wake up every 200 ms to notice stop()
-        if (changed || std::chrono::steady_clock::now() - last_load >= refresh_) {
-          changed = false;
-          load_from_database(conn);
-          last_load = std::chrono::steady_clock::now();
-        }
-      }
-    } catch (const std::exception& e) {
-      plugin_metrics.postgres_error(PluginMetrics::kDirectory).inc();
-      log_.push(LogLevel::Warning, std::string("mqchat: user directory: ") + e.what() + "; retrying");
-      if (wait_or_stop(backoff)) return;
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-    }
-  }
 }
 
 }  // namespace mqchat

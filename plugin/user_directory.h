@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "plugin/log_queue.h"
+#include "plugin/table_follower.h"
 
 namespace pqxx {
 class connection_base;
@@ -44,8 +45,6 @@ class UserDirectory {
   const UserMap& broker_view();
 
  private:
-  void run();
-  bool wait_or_stop(std::chrono::milliseconds d);
   void load_from_database(pqxx::connection_base& conn);
   void install(std::shared_ptr<const UserMap> users);
 
@@ -59,10 +58,7 @@ class UserDirectory {
   std::shared_ptr<const UserMap> broker_view_;  // the broker thread's copy (broker_view)
   uint64_t broker_generation_ = 0;
 
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
-  std::thread worker_;
+  TableFollower follower_;  // last: stopped first, before what its loads write to goes away
 };
 
 }  // namespace mqchat
