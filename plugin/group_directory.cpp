@@ -14,15 +14,9 @@ GroupDirectory::GroupDirectory(std::string dsn, uint32_t refresh_ms, LogQueue& l
 GroupDirectory::~GroupDirectory() { stop(); }
 
 void GroupDirectory::start() {
-  try {
-    pqxx::connection conn(dsn_);
-    plugin_metrics.postgres_connect(PluginMetrics::kDirectory).inc();
-    load_from_database(conn);
-  } catch (const std::exception& e) {
-    plugin_metrics.postgres_error(PluginMetrics::kDirectory).inc();
-    log_.push(LogLevel::Warning, "mqchat: group directory: database unavailable at start (" + std::string(e.what()) +
+  if (const auto error = follower_.load_once())
+    log_.push(LogLevel::Warning, "mqchat: group directory: database unavailable at start (" + *error +
                                      "); group rooms are refused until it is reachable");
-  }
   follower_.start();
 }
 

@@ -30,6 +30,18 @@ TableFollower::TableFollower(std::string dsn, std::string channel, std::chrono::
 
 TableFollower::~TableFollower() { stop(); }
 
+std::optional<std::string> TableFollower::load_once() {
+  try {
+    pqxx::connection conn(dsn_);
+    plugin_metrics.postgres_connect(PluginMetrics::kDirectory).inc();
+    load_(conn);
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    plugin_metrics.postgres_error(PluginMetrics::kDirectory).inc();
+    return e.what();
+  }
+}
+
 void TableFollower::start() { worker_ = std::thread([this] { run(); }); }
 
 void TableFollower::stop() {

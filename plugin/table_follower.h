@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -32,6 +33,9 @@ class TableFollower {
   TableFollower(const TableFollower&) = delete;
   TableFollower& operator=(const TableFollower&) = delete;
 
+  // One load now, on a connection of its own (before the broker takes clients); the error if the
+  // database could not be read.
+  std::optional<std::string> load_once();
   void start();  // the thread: connects, loads (whatever changed while not listening), follows
   void stop();
 

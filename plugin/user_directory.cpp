@@ -49,20 +49,15 @@ UserDirectory::UserDirectory(std::string dsn, std::string cache_file, uint32_t r
 UserDirectory::~UserDirectory() { stop(); }
 
 void UserDirectory::start() {
-  try {
-    pqxx::connection conn(dsn_);
-    plugin_metrics.postgres_connect(PluginMetrics::kDirectory).inc();
-    load_from_database(conn);
-  } catch (const std::exception& e) {
-    plugin_metrics.postgres_error(PluginMetrics::kDirectory).inc();
+  if (const auto error = follower_.load_once()) {
     if (auto cached = read_cache(cache_file_)) {
-      log_.push(LogLevel::Warning, "mqchat: database unavailable at start (" + std::string(e.what()) +
+      log_.push(LogLevel::Warning, "mqchat: database unavailable at start (" + *error +
                                        "); using the cached user directory (" + std::to_string(cached->size()) +
                                        " users)");
       install(std::move(cached));
     } else {
-      log_.push(LogLevel::Warning, "mqchat: database unavailable at start and no cached user directory: " +
-                                       std::string(e.what()) + "; logins fail until it is reachable");
+      log_.push(LogLevel::Warning, "mqchat: database unavailable at start and no cached user directory: " + *error +
+                                       "; logins fail until it is reachable");
     }
   }
   follower_.start();
