@@ -35,8 +35,6 @@ write_broker_config() {
 # Written by ./mqchat up; edit config/mqchat.yaml or this script instead.
 per_listener_settings false
 allow_anonymous false
-# Chat packets are small: sent at once, not held back by Nagle behind an unacknowledged one.
-set_tcp_nodelay true
 persistence true
 persistence_location $RUN/mosquitto/
 autosave_interval 60
