@@ -112,14 +112,13 @@ struct MessageFields {
 };
 
 // The rules for client_id, content and type, in the order their refusals are reported.
-// `checked_utf8`: the fields are views into a payload already found to be UTF-8 without NUL, so
-// only characters need counting, and only when the byte count could exceed a limit.
-// `plain_strings`: the fields were read as JSON strings without escapes (scan_flat_message).
+// `flat`: the fields were read by scan_flat_message and found UTF-8 without NUL, so only characters
+// need counting, and only when the byte count could exceed a limit; and they held no escapes, so
+// each is its own JSON string literal's inside.
 std::optional<ValidationError> draft_from_fields(const MessageFields& f, const MessageLimits& limits,
-                                                 DraftMessage& draft, bool checked_utf8 = false,
-                                                 bool plain_strings = false) {
-  const auto chars_within = [checked_utf8](std::string_view s, size_t most) -> std::optional<bool> {
-    if (checked_utf8 && s.size() <= most) return true;  // n bytes are never more than n characters
+                                                 DraftMessage& draft, bool flat = false) {
+  const auto chars_within = [flat](std::string_view s, size_t most) -> std::optional<bool> {
+    if (flat && s.size() <= most) return true;  // n bytes are never more than n characters
     const auto chars = utf8_length(s);
     if (!chars) return std::nullopt;
     return *chars <= most;
@@ -141,7 +140,7 @@ std::optional<ValidationError> draft_from_fields(const MessageFields& f, const M
     return ValidationError{std::move(code), std::move(reason), draft.client_id};
   };
   if (!f.content) return refuse("bad_content", "\"content\" must be a string");
-  const bool quick = checked_utf8 && f.content->size() <= limits.max_content_chars && !f.content->empty() &&
+  const bool quick = flat && f.content->size() <= limits.max_content_chars && !f.content->empty() &&
                      has_visible_char(*f.content);
   if (!quick)
     if (auto bad = validate_content(*f.content, limits)) return refuse(bad->code, bad->reason);
@@ -156,7 +155,7 @@ std::optional<ValidationError> draft_from_fields(const MessageFields& f, const M
     draft.reply_to.resize(kUuidTextSize);
     format_uuid(*id, draft.reply_to.data());
   }
-  draft.plain_json = plain_strings;
+  draft.plain_json = flat;
   return std::nullopt;
 }
 
@@ -271,7 +270,7 @@ std::optional<ValidationError> parse_message_payload(std::string_view payload, c
   if (auto flat = scan_flat_message(payload)) {
     if (!(flat->other_keys ? utf8_length(payload).has_value() : values_are_utf8(flat->fields)))
       return error("invalid_utf8", "payload is not valid UTF-8");
-    return draft_from_fields(flat->fields, limits, draft, /*checked_utf8=*/true, /*plain_strings=*/true);
+    return draft_from_fields(flat->fields, limits, draft, /*flat=*/true);
   }
 
   auto parsed = parse_json_object(payload, limits);
