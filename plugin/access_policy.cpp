@@ -140,26 +140,24 @@ ValidationError explain_write_refusal(const Principal& who, std::string_view top
     if (is_group_room(room_name)) {
       if (!group_member(groups, room_name, who.username))
         return {"not_member", "you are not a member of the group " + std::string(room_name), {}};
-      const auto t = parse_chat_topic(topic);
-      if (t && t->channel == ChatChannel::Events) return {"read_only", "chat/<room>/events is written by the server", {}};
-      return {"bad_topic",
-              "you may publish to chat/<room>/messages, typing, history, read, edit, delete, react, archive or mute", {}};
-    }
-    const auto room = parse_room(room_name);
-    if (!room) {
-      const auto us = room_name.find('_');
-      if (us != std::string_view::npos && us == room_name.rfind('_')) {
-        const auto a = room_name.substr(0, us), b = room_name.substr(us + 1);
-        if (a == b) return {"bad_room", "a room needs two different users", {}};
-        if (is_valid_username(a) && is_valid_username(b))
-          return {"bad_room", "a room is the two names in byte order: " + std::string(b) + "_" + std::string(a), {}};
+    } else {
+      const auto room = parse_room(room_name);
+      if (!room) {
+        const auto us = room_name.find('_');
+        if (us != std::string_view::npos && us == room_name.rfind('_')) {
+          const auto a = room_name.substr(0, us), b = room_name.substr(us + 1);
+          if (a == b) return {"bad_room", "a room needs two different users", {}};
+          if (is_valid_username(a) && is_valid_username(b))
+            return {"bad_room", "a room is the two names in byte order: " + std::string(b) + "_" + std::string(a), {}};
+        }
+        return {"bad_room", "not a room: chat/<a>_<b>/… with the two usernames in byte order", {}};
       }
-      return {"bad_room", "not a room: chat/<a>_<b>/… with the two usernames in byte order", {}};
+      if (!room->has(who.username))
+        return {"not_participant", "you are not a participant of " + std::string(room_name), {}};
+      if (!user_exists(room->other(who.username)))
+        return {"unknown_user", "there is no user " + std::string(room->other(who.username)), {}};
     }
-    if (!room->has(who.username))
-      return {"not_participant", "you are not a participant of " + std::string(room_name), {}};
-    if (!user_exists(room->other(who.username)))
-      return {"unknown_user", "there is no user " + std::string(room->other(who.username)), {}};
+    // A room of theirs (pair or group): the channel is the problem.
     const auto t = parse_chat_topic(topic);
     if (t && t->channel == ChatChannel::Events) return {"read_only", "chat/<room>/events is written by the server", {}};
     return {"bad_topic",
