@@ -14,6 +14,7 @@
 #include "bridge/database.h"
 #include "bridge/log.h"
 #include "bridge/metrics.h"
+#include "common/hex.h"
 
 namespace mqchat::bridge {
 
@@ -51,13 +52,7 @@ std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
        mac, &len);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[mac[i] >> 4];
-    out += hex[mac[i] & 15];
-  }
-  return out;
+  return to_hex(mac, len);
 }
 
 std::string signature(const std::string& secret, const std::string& timestamp, const std::string& body) {
@@ -93,7 +88,7 @@ std::string Queue::new_id() {
   if (id_prefix_.empty()) {
     unsigned char r[8];
     RAND_bytes(r, sizeof r);
-    for (unsigned char c : r) id_prefix_ += "0123456789abcdef"[c >> 4], id_prefix_ += "0123456789abcdef"[c & 15];
+    id_prefix_ = to_hex(r, sizeof r);
   }
   return id_prefix_ + "-" + std::to_string(++ids_);
 }

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "common/clock.h"
+#include "common/hex.h"
 
 namespace mqchat {
 
@@ -22,16 +23,6 @@ namespace {
 constexpr size_t kMaxCachedUsers = 200000;
 constexpr size_t kMaxTrustedSources = 8;
 constexpr int kVerifierRounds = 200;
-
-std::string hex(const uint8_t* p, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(digits[p[i] >> 4]);
-    out.push_back(digits[p[i] & 15]);
-  }
-  return out;
-}
 
 bool unhex(std::string_view s, uint8_t* out, size_t n) {
   if (s.size() != 2 * n) return false;
@@ -136,7 +127,7 @@ Authenticator::Digest Authenticator::verifier_of(std::string_view username, cons
 
 std::string Authenticator::source_tag(std::string_view source) const {
   Digest d = digest_of(source);
-  return hex(d.data(), 8);
+  return to_hex(d.data(), 8);
 }
 
 bool Authenticator::verify_hash(const std::string& hash, std::string_view password) {
@@ -161,7 +152,7 @@ const std::string& Authenticator::dummy_hash_like(const std::string& hash) {
   RAND_bytes(random, sizeof random);
   std::string dummy;
   std::memset(crypt_scratch_.get(), 0, sizeof(crypt_data));
-  const std::string phrase = hex(random, sizeof random);
+  const std::string phrase = to_hex(random, sizeof random);
   if (const char* r = crypt_rn(phrase.c_str(), hash.c_str(), crypt_scratch_.get(), sizeof(crypt_data));
       r && r[0] == '$')
     dummy = r;  // same setting and salt as `hash`, another password
@@ -213,7 +204,7 @@ void Authenticator::remember(const std::string& name, const std::string& hash, c
   v.trusted.push_back(tag);
   if (v.trusted.size() > kMaxTrustedSources) v.trusted.erase(v.trusted.begin());
   if (!changed || !store_) return;
-  std::string value = hex(verifier.data(), verifier.size());
+  std::string value = to_hex(verifier.data(), verifier.size());
   value.push_back('\t');
   for (size_t i = 0; i < v.trusted.size(); ++i) value.append(i ? " " : "").append(v.trusted[i]);
   store_->put(name, std::move(value));

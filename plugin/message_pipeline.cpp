@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "common/clock.h"
+#include "common/hex.h"
 #include "common/room.h"
 #include "plugin/metrics.h"
 
@@ -22,13 +23,7 @@ std::string fingerprint(std::string_view topic, std::string_view payload) {
   EVP_DigestUpdate(ctx.get(), "", 1);
   EVP_DigestUpdate(ctx.get(), payload.data(), payload.size());
   EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  static const char* hex = "0123456789abcdef";
-  std::string out(32, '0');
-  for (int i = 0; i < 16; ++i) {
-    out[2 * i] = hex[digest[i] >> 4];
-    out[2 * i + 1] = hex[digest[i] & 15];
-  }
-  return out;
+  return to_hex(digest, 16);
 }
 }  // namespace
 
