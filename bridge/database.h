@@ -8,8 +8,17 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace mqchat::bridge {
+
+// A Postgres array literal of plain tokens (usernames, uuids, room names: no quotes or backslashes
+// in them), for one `= any($1::T[])` parameter instead of a statement per item.
+inline std::string array_literal(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const auto& item : items) out += (out.size() > 1 ? ",\"" : "\"") + item + "\"";
+  return out + "}";
+}
 
 class Database {
  public:

@@ -278,9 +278,7 @@ void Notifier::run() {
 void Notifier::route(std::vector<json> messages, notify::Clock::time_point now) {
   std::set<std::string> conversations;
   for (const auto& m : messages) conversations.insert(m["conversation_id"].get<std::string>());
-  std::string ids = "{";
-  for (const auto& c : conversations) ids += (ids.size() > 1 ? ",\"" : "\"") + c + "\"";
-  ids += "}";
+  const std::string ids = array_literal({conversations.begin(), conversations.end()});
   struct Member {
     std::string user;
     bool muted;

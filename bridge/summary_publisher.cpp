@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "bridge/database.h"
 #include "bridge/log.h"
 #include "bridge/metrics.h"
 #include "common/room.h"
@@ -20,13 +21,6 @@ constexpr auto kFanOutSafetyPoll = 2s;  // in case a NOTIFY was missed (e.g. whi
 // A leader whose broker link has been down this long releases the lock, so a bridge on another
 // node (cluster) leads instead; standbys probe every second, so they take over within ~3 s.
 constexpr auto kStepDownAfter = 2s;
-
-// A Postgres array literal of plain tokens (usernames, uuids: no quotes or backslashes in them).
-std::string array_literal(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (const auto& item : items) out += (out.size() > 1 ? ",\"" : "\"") + item + "\"";
-  return out + "}";
-}
 
 class Listener : public pqxx::notification_receiver {
  public:
