@@ -22,19 +22,13 @@ void GroupDirectory::start() {
 
 void GroupDirectory::stop() { follower_.stop(); }
 
-std::shared_ptr<const GroupMembers> GroupDirectory::snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return members_;
-}
+std::shared_ptr<const GroupMembers> GroupDirectory::snapshot() const { return members_.get(); }
 
 bool GroupDirectory::is_member(std::string_view room, std::string_view user) const {
-  return snapshot()->is_member(room, user);
+  return members_.broker_view().is_member(room, user);
 }
 
-void GroupDirectory::install(std::shared_ptr<const GroupMembers> members) {
-  std::lock_guard<std::mutex> lock(mu_);
-  members_ = std::move(members);
-}
+void GroupDirectory::install(std::shared_ptr<const GroupMembers> members) { members_.install(std::move(members)); }
 
 void GroupDirectory::load_from_database(pqxx::connection_base& conn) {
   auto members = std::make_shared<GroupMembers>();

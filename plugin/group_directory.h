@@ -2,8 +2,8 @@
 // Group membership in memory (issue 17), so the ACL checks of chat/<group-room>/… never touch the
 // database: which users are members of which group room. A worker thread with its own connection
 // LISTENs on mqchat_groups (sql/034_groups.sql notifies on every membership change) and reloads
-// the whole table into a new snapshot, swapped under a mutex; it reloads every refresh period too.
-// Readers take the current snapshot (a shared_ptr copy) and look up without further locking, so a
+// the whole table into a new snapshot (plugin/snapshot.h); it reloads every refresh period too.
+// The broker thread reads the newest snapshot without a lock, so a
 // removal takes effect on the next check once the snapshot is installed — within a second of the
 // commit — including deliveries on subscriptions made before it (MOSQ_ACL_READ is checked on every
 // delivery). Until the first load succeeds (Postgres down at start) every group check fails closed.
@@ -20,6 +20,7 @@
 
 #include "plugin/access_policy.h"
 #include "plugin/log_queue.h"
+#include "plugin/snapshot.h"
 #include "plugin/table_follower.h"
 
 namespace pqxx {
@@ -51,7 +52,7 @@ class GroupDirectory : public GroupMembership {
   void stop();
 
   std::shared_ptr<const GroupMembers> snapshot() const;
-  bool is_member(std::string_view room, std::string_view user) const override;
+  bool is_member(std::string_view room, std::string_view user) const override;  // the broker thread
 
   // Tests and the loader: replaces the snapshot.
   void install(std::shared_ptr<const GroupMembers> members);
@@ -63,8 +64,7 @@ class GroupDirectory : public GroupMembership {
   std::chrono::milliseconds refresh_;
   LogQueue& log_;
 
-  mutable std::mutex mu_;
-  std::shared_ptr<const GroupMembers> members_;
+  Snapshot<GroupMembers> members_;
 
   TableFollower follower_;  // last: stopped first, before what its loads write to goes away
 };

@@ -65,29 +65,14 @@ void UserDirectory::start() {
 
 void UserDirectory::stop() { follower_.stop(); }
 
-std::shared_ptr<const UserMap> UserDirectory::snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return users_;
-}
+std::shared_ptr<const UserMap> UserDirectory::snapshot() const { return users_.get(); }
 
 bool UserDirectory::exists(std::string_view username) const {
   const auto users = snapshot();
   return users->count(std::string(username)) > 0;
 }
 
-const UserMap& UserDirectory::broker_view() {
-  if (const uint64_t g = generation_.load(std::memory_order_acquire); g != broker_generation_ || !broker_view_) {
-    broker_view_ = snapshot();
-    broker_generation_ = g;
-  }
-  return *broker_view_;
-}
-
-void UserDirectory::install(std::shared_ptr<const UserMap> users) {
-  std::lock_guard<std::mutex> lock(mu_);
-  users_ = std::move(users);
-  generation_.fetch_add(1, std::memory_order_release);
-}
+void UserDirectory::install(std::shared_ptr<const UserMap> users) { users_.install(std::move(users)); }
 
 void UserDirectory::load_from_database(pqxx::connection_base& conn) {
   auto users = std::make_shared<UserMap>();

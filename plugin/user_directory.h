@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "plugin/log_queue.h"
+#include "plugin/snapshot.h"
 #include "plugin/table_follower.h"
 
 namespace pqxx {
@@ -39,10 +40,8 @@ class UserDirectory {
 
   std::shared_ptr<const UserMap> snapshot() const;
   bool exists(std::string_view username) const;
-  // For the broker thread alone (every ACL check asks): the newest snapshot, taken again only
-  // after a reload installed one, so a check costs an atomic load instead of a lock and two
-  // reference-count updates. Valid until the next call.
-  const UserMap& broker_view();
+  // The broker thread alone (every ACL check asks): see plugin/snapshot.h. Valid until the next call.
+  const UserMap& broker_view() const { return users_.broker_view(); }
 
  private:
   void load_from_database(pqxx::connection_base& conn);
@@ -52,11 +51,7 @@ class UserDirectory {
   std::chrono::milliseconds refresh_;
   LogQueue& log_;
 
-  mutable std::mutex mu_;
-  std::shared_ptr<const UserMap> users_;
-  std::atomic<uint64_t> generation_{0};  // installs so far
-  std::shared_ptr<const UserMap> broker_view_;  // the broker thread's copy (broker_view)
-  uint64_t broker_generation_ = 0;
+  Snapshot<UserMap> users_;
 
   TableFollower follower_;  // last: stopped first, before what its loads write to goes away
 };
