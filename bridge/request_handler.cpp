@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bridge/database.h"
 #include "common/clock.h"
 #include "common/room.h"
 #include "common/uuid.h"
@@ -145,8 +146,8 @@ Outcome group(const Request& r, pqxx::work& tx) {
   const std::optional<std::string> name = r.name.empty() ? std::nullopt : std::optional<std::string>(r.name);
   const std::optional<std::string> role = r.role.empty() ? std::nullopt : std::optional<std::string>(r.role);
   auto res = json::parse(
-      tx.exec_params1("select mqchat_group_request($1, $2, $3, $4, array(select jsonb_array_elements_text($5::jsonb)), $6)::text",
-                      r.requester, r.op, room, name, json(r.users).dump(), role)[0]
+      tx.exec_params1("select mqchat_group_request($1, $2, $3, $4, $5::text[], $6)::text", r.requester, r.op, room,
+                      name, array_literal(r.users), role)[0]
           .as<std::string>());
   const std::string status = res["status"];
   if (status != "ok") return refused(r, status, res.value("reason", status));
