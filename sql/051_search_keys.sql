@@ -6,9 +6,16 @@
 -- "<conversation tag><word>" keys, so a search is one GIN scan whose keys are the requester's
 -- conversations times the query's words, and it reads only postings that are the requester's own:
 -- its cost follows the requester's hits, not the table, the word's frequency elsewhere or the
--- number of conversations. The tag is the conversation id's last 12 hex digits (48 random bits
--- in v4, v5 and v7 ids); two conversations sharing a tag only add candidates, and every candidate
--- is checked against the real conversation list and tsquery, so results never depend on the tag.
+-- number of conversations. (A word so common that the requester has thousands of hits is better
+-- found newest first through time windows: see mqchat_search_hits.) The tag is the conversation
+-- id's last 12 hex digits (48 random bits in v4, v5 and v7 ids); two conversations sharing a tag
+-- only add candidates, and every candidate is checked against the real conversation list and
+-- tsquery, so results never depend on the tag.
+--
+-- The price: about one index entry per (conversation, word) instead of one per word, so the index
+-- is larger and each insert touches more of it (docs/PERFORMANCE.md, "Search", has the figures).
+-- On a large existing table, build it first with CREATE INDEX CONCURRENTLY (same name and
+-- expression) so that this migration finds it and writes are not blocked meanwhile.
 --
 -- The key function is IMMUTABLE SQL over built-in functions only: Postgres inlines it in the
 -- index expression, so an insert pays no function call, and a search uses the index by writing
@@ -22,7 +29,12 @@ language sql immutable parallel safe as $$
 $$;
 -- (Lexemes of the default parser are runs of letters, digits and URL characters, never \x01.)
 
-create index if not exists messages_search_keys on messages using gin (mqchat_search_keys(conversation_id, search_words));
+-- fastupdate off: GIN's pending list would hold up to 4 MB of recent entries that every search
+-- reads in full, for each of its keys (545 ms instead of 30 for one search at 10M messages, measured);
+-- without it each insert costs about 11 % more (bench/search_insert_cost.sql: 137 µs instead of 123).
+create index if not exists messages_search_keys on messages
+  using gin (mqchat_search_keys(conversation_id, search_words)) with (fastupdate = off);
+alter index messages_search_keys set (fastupdate = off);
 drop index if exists messages_search;
 
 -- The id of the first UUIDv7 of millisecond `ms`, and the millisecond of a UUIDv7 (message ids are
@@ -51,7 +63,7 @@ $$;
 -- Up to `p_limit` + 1 hit ids in `p_convs`, newest first (the +1 says whether there is a next page).
 --
 -- Two ways, chosen by how common the query's matches are (mqchat_words_frequency):
--- - Uncommon (under 0.2 % of messages): the index. The words of `q` a hit must contain become one
+-- - Uncommon (under 2 % of messages): the index. The words of `q` a hit must contain become one
 --   `&&` condition each (the keys of that word in every conversation), so GIN intersects them;
 --   with OR, one condition with all its words' keys (each hit contains at least one). Candidates
 --   are checked against the conversations, paging and the tsquery; the newest win. Its cost follows
@@ -64,9 +76,9 @@ create or replace function mqchat_search_hits(p_convs uuid[], q tsquery, p_befor
 returns uuid[]
 language plpgsql stable set enable_seqscan = off set jit = off set max_parallel_workers_per_gather = 0 as $$
 declare
-  -- At most this many hits from the index (the setting is for tests: 0 or 1 sends every search
-  -- through the windows).
-  probe int := coalesce(nullif(current_setting('mqchat.search_probe', true), '')::int, 1000);
+  -- At most this many hits from the index (the setting is for tests, like mqchat.search_walk: 0
+  -- skips the index).
+  probe int := coalesce(nullif(current_setting('mqchat.search_probe', true), '')::int, 4000);
   tree text := querytree(q)::text;
   tags text[] := array(select right(c::text, 12) from unnest(p_convs) c);
   any_word boolean := tree ~ '[|]' or tree ~ '!\(';
@@ -87,6 +99,8 @@ declare
   n bigint;
   looked bigint := 0;  -- messages looked at in the windows
   rate float8;
+  walk float8;   -- how many of the table's newest messages to read first
+  oldest uuid;
 begin
   if tree <> 'T' then
     -- Lexemes are quoted in the tree ('it''s'); !'x' is a negated one. Matching whole quoted
@@ -127,6 +141,28 @@ begin
     if cardinality(ids) < probe then
       return array(select i from unnest(ids) i order by i desc limit p_limit + 1);
     end if;
+  end if;
+
+  -- When the requester's conversations hold a good share of all messages (estimated from their
+  -- number), the page is likely among the newest few thousand messages of the whole table: read
+  -- those newest first through the primary key (recent rows are together at the table's end, so
+  -- this is cheap per row); the windows below go on from where this stopped.
+  select greatest(c.reltuples, 1) into walk from pg_class c where c.oid = 'conversations'::regclass;
+  walk := greatest(1000, 2 * (p_limit + 1) * walk / cardinality(p_convs) / greatest(share, 0.001));
+  walk := coalesce(nullif(current_setting('mqchat.search_walk', true), '')::float8, walk);  -- for tests
+  if walk > 0 and walk < 40000 then
+    execute $q$
+      with newest as (select m.id, m.conversation_id, m.search_words, m.deleted_at from messages m
+                       where $3::uuid is null or m.id < $3 order by m.id desc limit $4)
+      select coalesce(array_agg(id) filter (where conversation_id = any($1) and search_words @@ $2
+                                              and deleted_at is null), '{}'),
+             (select id from newest order by id limit 1), count(*)
+        from newest
+    $q$ into found, oldest, n using p_convs, q, p_before, walk::int;
+    if cardinality(found) > p_limit or n < walk then
+      return array(select i from unnest(found) i order by i desc limit p_limit + 1);
+    end if;
+    p_before := oldest;
   end if;
 
   -- Each conversation's newest message bounds what a window can find in it (ingest keeps it).

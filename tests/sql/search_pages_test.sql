@@ -57,9 +57,11 @@ declare
   page_size int;
   probe text;
 begin
-  -- By default, and through the time windows only (probe 0) or after one hit from the index.
-  for probe, page_size in select p, n from unnest(array['', '0', '1']) p, unnest(array[1, 3, 20]) n loop
-    perform set_config('mqchat.search_probe', probe, true);
+  -- By default; through the time windows only (no index, no walk through the newest messages);
+  -- and after one hit from the index, five of the newest messages, then the windows.
+  for probe, page_size in select p, n from unnest(array['', '0/0', '1/5']) p, unnest(array[1, 3, 20]) n loop
+    perform set_config('mqchat.search_probe', split_part(probe, '/', 1), true);
+    perform set_config('mqchat.search_walk', split_part(probe, '/', 2), true);
     for e in select * from expected_pages loop
       got := '{}';
       cursor_id := null;
