@@ -45,8 +45,7 @@ create unique index on bench_conv (idx);
 -- Bulk load: referential-integrity triggers off for this session, secondary indexes rebuilt after.
 -- (conversation_id, id) is a unique constraint since sql/030 (reply targets reference it): kept.
 -- The search and sender indexes, whatever the migrations made them, are dropped and built again after.
-drop table if exists bench_rebuilt_indexes;
-create table bench_rebuilt_indexes as
+create temp table bench_rebuilt_indexes as
   select indexname, indexdef from pg_indexes
    where schemaname = 'public' and tablename = 'messages' and indexname ~ '^messages_(search|sender)';
 do $$ declare i record; begin
@@ -73,7 +72,6 @@ set session_replication_role = origin;
 do $$ declare i record; begin
   for i in select * from bench_rebuilt_indexes loop execute i.indexdef; end loop;
 end $$;
-drop table bench_rebuilt_indexes;
 -- Each conversation's newest message, as ingest keeps it (the load above bypassed its trigger).
 update conversations c set last_message_id = x.id
   from (select distinct on (conversation_id) conversation_id, id from messages order by conversation_id, id desc) x

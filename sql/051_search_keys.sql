@@ -17,14 +17,16 @@
 -- On a large existing table, build it first with CREATE INDEX CONCURRENTLY (same name and
 -- expression) so that this migration finds it and writes are not blocked meanwhile.
 --
--- The key function is IMMUTABLE SQL over built-in functions only: Postgres inlines it in the
--- index expression, so an insert pays no function call, and a search uses the index by writing
--- the same expression.
+-- The key function (and the tag it uses) is IMMUTABLE SQL over built-in functions only: Postgres
+-- inlines it in the index expression, so an insert pays no function call, and a search uses the
+-- index by writing the same expression and builds its keys with the same tag.
+create or replace function mqchat_search_tag(conv uuid) returns text
+language sql immutable parallel safe as $$ select right(conv::text, 12) $$;
 create or replace function mqchat_search_keys(conv uuid, words tsvector) returns text[]
 language sql immutable parallel safe as $$
   select case when words = ''::tsvector then '{}'::text[]
-              else string_to_array(right(conv::text, 12)
-                                   || array_to_string(tsvector_to_array(words), E'\x01' || right(conv::text, 12)),
+              else string_to_array(mqchat_search_tag(conv)
+                                   || array_to_string(tsvector_to_array(words), E'\x01' || mqchat_search_tag(conv)),
                                    E'\x01') end
 $$;
 -- (Lexemes of the default parser are runs of letters, digits and URL characters, never \x01.)
@@ -76,14 +78,14 @@ create or replace function mqchat_search_hits(p_convs uuid[], q tsquery, p_befor
 returns uuid[]
 language plpgsql stable set enable_seqscan = off set jit = off set max_parallel_workers_per_gather = 0 as $$
 declare
-  -- At most this many hits from the index (the setting is for tests, like mqchat.search_walk: 0
-  -- skips the index).
-  probe int := coalesce(nullif(current_setting('mqchat.search_probe', true), '')::int, 4000);
+  -- At most this many hits from the index. The setting is for tests, like mqchat.search_walk:
+  -- when set, it alone decides whether the index is used (0: not), whatever the statistics say.
+  probe_set int := nullif(current_setting('mqchat.search_probe', true), '')::int;
+  probe int := coalesce(probe_set, 4000);
   tree text := querytree(q)::text;
-  tags text[] := array(select right(c::text, 12) from unnest(p_convs) c);
   any_word boolean := tree ~ '[|]' or tree ~ '!\(';
-  words text[];  -- the words every hit contains
-  keys text[];   -- all the words, then one row of keys per condition (2-D)
+  words text[];  -- what the index looks up: with OR every word, else the words every hit contains
+  keys text[];   -- one row of keys per `&&` condition (2-D)
   conds text := '';
   ids uuid[];
   found uuid[] := '{}';
@@ -105,22 +107,16 @@ begin
   if tree <> 'T' then
     -- Lexemes are quoted in the tree ('it''s'); !'x' is a negated one. Matching whole quoted
     -- strings from the left keeps the scan aligned with them.
-    select array_agg(distinct replace(w[2], '''''', '''')) filter (where w[1] = ''),
-           array_agg(distinct replace(w[2], '''''', ''''))
-      into words, keys
-      from regexp_matches(tree, '(!?)''((?:[^'']|'''')*)''', 'g') w;
-    if any_word then
-      words := keys;
-      keys := array[array(select t || w from unnest(tags) t, unnest(keys) w)];
-    else
-      keys := array(select array(select t || w from unnest(tags) t) from unnest(words) w);
-    end if;
-  end if;
-
-  if tree <> 'T' then
+    select case when any_word then array_agg(distinct lexeme)
+                else array_agg(distinct lexeme) filter (where not negated) end
+      into words
+      from (select w[1] = '!' as negated, replace(w[2], '''''', '''') as lexeme
+              from regexp_matches(tree, '(!?)''((?:[^'']|'''')*)''', 'g') w) x;
     share := mqchat_words_frequency(words, any_word);
   end if;
-  if share < 0.02 and probe > 0 then
+  if tree <> 'T' and (share < 0.02 or probe_set is not null) and probe > 0 then
+    keys := case when any_word then array[array(select mqchat_search_tag(c) || w from unnest(p_convs) c, unnest(words) w)]
+                 else array(select array(select mqchat_search_tag(c) || w from unnest(p_convs) c) from unnest(words) w) end;
     for i in 1 .. array_length(keys, 1) loop
       conds := conds || format(' and mqchat_search_keys(m.conversation_id, m.search_words) && $5[%s:%s]', i, i);
     end loop;
@@ -147,8 +143,9 @@ begin
   -- number), the page is likely among the newest few thousand messages of the whole table: read
   -- those newest first through the primary key (recent rows are together at the table's end, so
   -- this is cheap per row); the windows below go on from where this stopped.
-  select greatest(c.reltuples, 1) into walk from pg_class c where c.oid = 'conversations'::regclass;
-  walk := greatest(1000, 2 * (p_limit + 1) * walk / cardinality(p_convs) / greatest(share, 0.001));
+  walk := greatest(1000, 2 * (p_limit + 1)
+                         * (select greatest(c.reltuples, 1) from pg_class c where c.oid = 'conversations'::regclass)
+                         / cardinality(p_convs) / greatest(share, 0.001));
   walk := coalesce(nullif(current_setting('mqchat.search_walk', true), '')::float8, walk);  -- for tests
   if walk > 0 and walk < 40000 then
     execute $q$
@@ -162,13 +159,12 @@ begin
     if cardinality(found) > p_limit or n < walk then
       return array(select i from unnest(found) i order by i desc limit p_limit + 1);
     end if;
-    p_before := oldest;
+    p_before := oldest;  -- the windows go on below what was read
   end if;
 
   -- Each conversation's newest message bounds what a window can find in it (ingest keeps it).
-  select array_agg(c.id), array_agg(c.last_message_id) into convs, lasts
+  select array_agg(c.id), array_agg(c.last_message_id), max(c.last_message_id::text)::uuid into convs, lasts, hi
     from conversations c where c.id = any(p_convs);
-  hi := (select max(l::text)::uuid from unnest(lasts) l);
   start_ms := coalesce(mqchat_uuid_ms(least(hi, p_before)), (extract(epoch from clock_timestamp()) * 1000)::bigint) + 1;
   lo_ms := start_ms;
   hi := p_before;
@@ -241,7 +237,8 @@ end;
 $$;
 drop function if exists mqchat_search_recent_first();
 
--- mqchat_search_keys stays executable by everyone: inserts by any role evaluate the index expression.
+-- mqchat_search_keys and mqchat_search_tag stay executable by everyone: inserts by any role evaluate
+-- the index expression.
 revoke all on function mqchat_search_hits(uuid[], tsquery, uuid, int), mqchat_uuid_at_ms(bigint), mqchat_uuid_ms(uuid),
   mqchat_words_frequency(text[], boolean),
   mqchat_search_core(uuid, text, uuid, uuid, int)

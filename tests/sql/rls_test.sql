@@ -100,7 +100,8 @@ select pg_temp.assert_eq(
   array['add_group_members', 'add_reaction', 'archive_conversation', 'create_group', 'delete_message', 'edit_message',
         'get_archived_conversations', 'get_conversation_by_username', 'get_group', 'get_or_create_conversation',
         'get_user_conversations', 'leave_group', 'mark_message_read', 'mqchat_conversation_id', 'mqchat_current_user_id',
-        'mqchat_in_group', 'mqchat_search_keys' /* the search index's expression (051) */, 'mqchat_sign_in', 'mqchat_ts', 'mqchat_whoami', 'mute_conversation', 'remove_group_member',
+        'mqchat_in_group', 'mqchat_search_keys', 'mqchat_search_tag' /* the search index's expression (051) */,
+        'mqchat_sign_in', 'mqchat_ts', 'mqchat_whoami', 'mute_conversation', 'remove_group_member',
         'remove_reaction', 'rename_group', 'reply_to_message', 'search_messages', 'send_group_message', 'send_message',
         'set_group_role', 'transfer_group_ownership', 'uuidv7'],
   'the app role executes exactly the API');

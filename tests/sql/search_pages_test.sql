@@ -55,13 +55,14 @@ declare
   cursor_id uuid;
   r jsonb;
   page_size int;
-  probe text;
+  mode text;
 begin
-  -- By default; through the time windows only (no index, no walk through the newest messages);
-  -- and after one hit from the index, five of the newest messages, then the windows.
-  for probe, page_size in select p, n from unnest(array['', '0/0', '1/5']) p, unnest(array[1, 3, 20]) n loop
-    perform set_config('mqchat.search_probe', split_part(probe, '/', 1), true);
-    perform set_config('mqchat.search_walk', split_part(probe, '/', 2), true);
+  -- By default; through the index alone; through the time windows alone (no index, no walk
+  -- through the newest messages); and after one hit from the index, five of the newest messages,
+  -- then the windows. (mode: mqchat.search_probe/mqchat.search_walk)
+  for mode, page_size in select p, n from unnest(array['', '100000/0', '0/0', '1/5']) p, unnest(array[1, 3, 20]) n loop
+    perform set_config('mqchat.search_probe', split_part(mode, '/', 1), true);
+    perform set_config('mqchat.search_walk', split_part(mode, '/', 2), true);
     for e in select * from expected_pages loop
       got := '{}';
       cursor_id := null;
@@ -72,8 +73,8 @@ begin
         cursor_id := (r->>'next')::uuid;
       end loop;
       if got is distinct from e.ids then
-        raise exception 'search % in pages of % (probe %): got % hits, expected % (brute force)', e.q, page_size,
-          probe, cardinality(got), cardinality(e.ids);
+        raise exception 'search % in pages of % (mode %): got % hits, expected % (brute force)', e.q, page_size,
+          mode, cardinality(got), cardinality(e.ids);
       end if;
     end loop;
   end loop;
