@@ -20,7 +20,7 @@ struct Principal {
 using UserExists = std::function<bool(std::string_view)>;
 
 // Who is in which group room (plugin/group_directory.h keeps it in memory). Without one, every
-// group room is refused.
+// group room is refused. Asked on the broker thread only (GroupDirectory reads its lock-free view).
 class GroupMembership {
  public:
   virtual ~GroupMembership() = default;
