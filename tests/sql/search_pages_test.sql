@@ -1,4 +1,4 @@
--- Search pages (051: one GIN scan over "<conversation tag><word>" keys). Whatever the word's
+-- Search pages (051: one GIN scan over "<conversation tag><word>" keys; 052: time windows). Whatever the word's
 -- frequency, the query's shape (AND, phrase, OR, negation, negation only) and wherever its hits
 -- are, every page equals the brute-force answer (all of the requester's conversations, newest
 -- first) -- also when another conversation shares a conversation's tag.
@@ -45,10 +45,8 @@ create temp table expected_pages as
                       'common or rare', 'late or "word 7"', '-common', 'common -rare -late', 'hers',
                       'again 12 3', '"again 12" or (rare -word)']) q;
 grant all on expected_pages to mqchat_app;
-set local role mqchat_app;
-select pg_temp.act_as('t-alice');
 
-do $$
+create function pg_temp.check_every_page() returns void language plpgsql as $$
 declare
   e record;
   got text[];
@@ -79,6 +77,17 @@ begin
     end loop;
   end loop;
 end $$;
+
+set local role mqchat_app;
+select pg_temp.act_as('t-alice');
+select pg_temp.check_every_page();
+-- With statistics the search estimates how common each word is (index or windows) and how wide
+-- its first window must be (052): the same pages again.
+reset role;
+analyze messages, conversations;
+set local role mqchat_app;
+select pg_temp.act_as('t-alice');
+select pg_temp.check_every_page();
 
 select pg_temp.assert_fails_with($$select mqchat_search_hits('{}', 'x'::tsquery, null, 1)$$, '42501',
                                  'permission denied for function', 'the hits helper is not the app''s');
