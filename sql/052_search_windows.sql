@@ -133,15 +133,16 @@ begin
   loop
     lo_ms := lo_ms - width;
     lo := case when lo_ms > oldest_ms then mqchat_uuid_at_ms(lo_ms) end;  -- null: down to the oldest
-    -- One statement for all conversations: a nested loop of range scans (the function's settings
-    -- forbid the walk of the table's whole window by id that the planner could otherwise choose).
+    -- One statement for all conversations: a nested loop of range scans. The bounds are written as
+    -- row comparisons so that only the (conversation, id) index can serve them: Postgres cannot
+    -- estimate a uuid range (a window of 57,000 rows was estimated at 1) and, given plain `id`
+    -- bounds, walked the whole window through the primary key once per conversation.
     select count(*), coalesce(array_agg(m.id) filter (where m.search_words @@ q and m.deleted_at is null), '{}')
       into n, ids
       from unnest(convs, lasts) x(c, l)
-      cross join lateral (select m.id, m.search_words, m.deleted_at from messages m
-                           where m.conversation_id = x.c
-                             and m.id >= coalesce(lo, '00000000-0000-0000-0000-000000000000')
-                             and m.id < coalesce(hi, 'ffffffff-ffff-ffff-ffff-ffffffffffff')) m
+      join messages m on m.conversation_id = x.c
+                     and (m.conversation_id, m.id) >= (x.c, coalesce(lo, '00000000-0000-0000-0000-000000000000'))
+                     and (m.conversation_id, m.id) < (x.c, coalesce(hi, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
      where lo is null or x.l is null or x.l >= lo;
     found := found || ids;
     looked := looked + n;
