@@ -36,16 +36,16 @@ constexpr char kReceiver[] = "bench-r1";
 // snapshot of all profiles (10,000 here), copied per check (plugin.cpp on_acl_check).
 struct Directory {
   std::mutex mu;
-  std::shared_ptr<const UserMap> users;
+  std::shared_ptr<const UserTable> users;
   Directory() {
-    auto m = std::make_shared<UserMap>();
+    auto m = std::make_shared<UserTable>();
     for (int i = 0; i < 5000; ++i) {
-      (*m)["bench-s" + std::to_string(i)] = UserRecord{"id", "hash"};
-      (*m)["bench-r" + std::to_string(i)] = UserRecord{"id", "hash"};
+      m->set("bench-s" + std::to_string(i), UserRecord{"id", "hash"});
+      m->set("bench-r" + std::to_string(i), UserRecord{"id", "hash"});
     }
     users = m;
   }
-  std::shared_ptr<const UserMap> snapshot() {
+  std::shared_ptr<const UserTable> snapshot() {
     std::lock_guard<std::mutex> lock(mu);
     return users;
   }
@@ -53,7 +53,7 @@ struct Directory {
 
 bool acl(Directory& dir, const Principal& who, const std::string& topic, int access) {
   const auto users = dir.snapshot();
-  const auto exists = [&users](std::string_view name) { return users->count(std::string(name)) > 0; };
+  const auto exists = [&users](std::string_view name) { return users->contains(name); };
   return is_allowed(who, topic, access, exists);
 }
 
@@ -125,7 +125,7 @@ void BM_AclDeliveryReadGroup(benchmark::State& state) {
   const Principal who{"bench-s128", false};
   for (auto _ : state) {
     const auto users = dir.snapshot();
-    const auto exists = [&users](std::string_view name) { return users->count(std::string(name)) > 0; };
+    const auto exists = [&users](std::string_view name) { return users->contains(name); };
     benchmark::DoNotOptimize(is_allowed(who, topic, kAccessRead, exists, &groups));
   }
 }

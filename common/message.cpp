@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "common/clock.h"
 #include "common/json_text.h"
 #include "common/swar.h"
 #include "common/utf8.h"
@@ -129,7 +130,7 @@ std::optional<ValidationError> draft_from_fields(const MessageFields& f, const M
   set_text(draft.type, "text");
   set_text(draft.metadata_json, "{}");
   if (f.client_id) {
-    draft.client_id.assign(*f.client_id);
+    assign_text(draft.client_id, *f.client_id);
     const auto within = chars_within(*f.client_id, limits.max_client_id_chars);
     if (!within || !*within || f.client_id->empty())
       return error("bad_client_id",
@@ -144,7 +145,7 @@ std::optional<ValidationError> draft_from_fields(const MessageFields& f, const M
                      has_visible_char(*f.content);
   if (!quick)
     if (auto bad = validate_content(*f.content, limits)) return refuse(bad->code, bad->reason);
-  draft.content.assign(*f.content);
+  assign_text(draft.content, *f.content);
   if (f.type) {
     if (!is_message_type(*f.type)) return refuse("bad_type", "\"type\" must be one of text, image, file");
     set_text(draft.type, *f.type);
@@ -161,28 +162,44 @@ std::optional<ValidationError> draft_from_fields(const MessageFields& f, const M
 
 // The closing quote of a JSON string whose inside starts at p, if the inside holds no escape and
 // no control character; nullptr otherwise (or when the string does not end before `end`).
-const char* plain_string_end(const char* p, const char* end) {
-  p = swar::skip_plain(p, end, swar::leading_plain_json);
+// `high` gathers bit 7 of every byte read (of the string, and perhaps a few after it): while it
+// stays clear, all of them are ASCII.
+[[gnu::always_inline]] inline const char* plain_string_end(const char* p, const char* end, uint64_t& high) {
+  while (end - p >= 8) {
+    const uint64_t v = swar::load8(p);
+    high |= v & swar::kHighBits;
+    const size_t n = swar::leading_plain_json(v);
+    p += n;
+    if (n < 8) break;
+  }
   for (; p < end; ++p) {  // the last few bytes, or the first one the eight-byte scan stopped at
     const auto c = static_cast<unsigned char>(*p);
     if (c == '"') return p;
     if (c == '\\' || c < 0x20) return nullptr;
+    high |= c & 0x80;
   }
   return nullptr;
 }
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+// Bytes above ' ' (all but a few) are answered by the first comparison.
+bool is_ws(char c) {
+  return static_cast<unsigned char>(c) <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r');
+}
 
 // The shape nearly every client sends, a flat object of plain strings under the known keys
 // ({"content":"hi","client_id":"c-1"}), read without building a DOM: a fifth of the broker's
 // per-message work went into nlohmann's parse. Anything else (escapes, numbers, nesting,
 // metadata, a repeated field) returns nullopt and takes the full parser, so both agree on every
 // payload. Other keys with plain string values are allowed and ignored (clients send e.g. a
-// "sender", which the server sets itself). UTF-8 is the caller's to check: in the known fields'
-// values when there was no other key (the rest is then ASCII), else in the whole payload.
+// "sender", which the server sets itself). UTF-8 is the caller's to check, unless every string was
+// ASCII: in the known fields' values when there was no other key (the rest is then ASCII), else in
+// the whole payload.
 struct FlatMessage {
   MessageFields fields;
   bool other_keys = false;
+  // No byte of any string has bit 7 set: with the punctuation and blanks around them, the whole
+  // payload is ASCII without NUL, so it is UTF-8 without a second look.
+  bool ascii = false;
 };
 std::optional<FlatMessage> scan_flat_message(std::string_view s) {
   const char* p = s.data();
@@ -208,6 +225,7 @@ std::optional<FlatMessage> scan_flat_message(std::string_view s) {
   FlatMessage flat;
   MessageFields& f = flat.fields;
   std::optional<std::string_view> ignored;
+  uint64_t high = 0;  // bit 7 of the strings' bytes (plain_string_end)
   skip_ws();
   if (p >= end || *p++ != '{') return std::nullopt;
   skip_ws();
@@ -219,7 +237,7 @@ std::optional<FlatMessage> scan_flat_message(std::string_view s) {
       if (field && *field) return std::nullopt;  // given twice: the full parser says which one wins
       if (!field) {  // another key: read and ignored
         if (p >= end || *p++ != '"') return std::nullopt;
-        const char* close = plain_string_end(p, end);
+        const char* close = plain_string_end(p, end, high);
         if (!close || std::string_view(p, static_cast<size_t>(close - p)) == "metadata") return std::nullopt;
         p = close + 1;
         flat.other_keys = true;
@@ -229,7 +247,7 @@ std::optional<FlatMessage> scan_flat_message(std::string_view s) {
       if (p >= end || *p++ != ':') return std::nullopt;
       skip_ws();
       if (p >= end || *p++ != '"') return std::nullopt;
-      const char* close = plain_string_end(p, end);
+      const char* close = plain_string_end(p, end, high);
       if (!close) return std::nullopt;
       *field = std::string_view(p, static_cast<size_t>(close - p));
       p = close + 1;
@@ -243,6 +261,7 @@ std::optional<FlatMessage> scan_flat_message(std::string_view s) {
   }
   skip_ws();
   if (p != end) return std::nullopt;
+  flat.ascii = high == 0;
   return flat;
 }
 
@@ -268,7 +287,7 @@ std::optional<ValidationError> parse_message_payload(std::string_view payload, c
     return draft_from_fields(MessageFields{payload, std::nullopt, std::nullopt, std::nullopt}, limits, draft);
   }
   if (auto flat = scan_flat_message(payload)) {
-    if (!(flat->other_keys ? utf8_length(payload).has_value() : values_are_utf8(flat->fields)))
+    if (!flat->ascii && !(flat->other_keys ? utf8_length(payload).has_value() : values_are_utf8(flat->fields)))
       return error("invalid_utf8", "payload is not valid UTF-8");
     return draft_from_fields(flat->fields, limits, draft, /*flat=*/true);
   }
@@ -312,6 +331,10 @@ std::string to_json(const StoredMessage& m) {
 }
 
 void append_json(std::string& out, const StoredMessage& m) {
+  append_json(out, StoredMessageRef{m.id, m.conversation_id, m.room, m.sender, m.draft, m.created_at});
+}
+
+void append_json(std::string& out, const StoredMessageRef& m) {
   // id, conversation_id, room, sender, type and created_at are made of [0-9a-z.:_TZ-] by
   // construction (uuids, usernames, RFC 3339): only content and client_id can need escaping.
   // Written through a pointer into room for the worst case: appends were a tenth of the
@@ -325,7 +348,11 @@ void append_json(std::string& out, const StoredMessage& m) {
   const auto plain = [](char* p, std::string_view key, std::string_view value) {
     p = write_raw(p, key);
     *p++ = '"';
-    p = write_raw(p, value);
+    // Three uuids or timestamps in every message: copied as moves of a known size, not by a call.
+    if (value.size() == kUuidTextSize) std::memcpy(p, value.data(), kUuidTextSize);
+    else if (value.size() == kRfc3339Size) std::memcpy(p, value.data(), kRfc3339Size);
+    else write_raw(p, value);
+    p += value.size();
     *p++ = '"';
     return p;
   };

@@ -72,9 +72,21 @@ struct StoredMessage {
   std::string created_at;  // RFC 3339 UTC µs
 };
 
+// The same fields where they already are: the broker thread writes a message from the topic, the
+// login and its own buffers without first copying them into a StoredMessage.
+struct StoredMessageRef {
+  std::string_view id;
+  std::string_view conversation_id;
+  std::string_view room;
+  std::string_view sender;
+  const DraftMessage& draft;
+  std::string_view created_at;
+};
+
 // {"id","conversation_id","room","sender","content","type","metadata","client_id","created_at"}
 // client_id is null when the client gave none; a reply ends with "reply_to":"<id>" (no key otherwise).
 std::string to_json(const StoredMessage& m);
 void append_json(std::string& out, const StoredMessage& m);
+void append_json(std::string& out, const StoredMessageRef& m);
 
 }  // namespace mqchat

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/swar.h"
+
 namespace mqchat {
 
 // 1-32 chars of [a-z0-9.-], first alphanumeric. No '_' so a room splits at its only '_'.
@@ -13,8 +15,8 @@ bool is_valid_username(std::string_view name);
 struct Room {
   std::string_view first;   // byte-wise smaller username
   std::string_view second;  // byte-wise larger username
-  bool has(std::string_view user) const { return user == first || user == second; }
-  std::string_view other(std::string_view user) const { return user == first ? second : first; }
+  bool has(std::string_view user) const { return swar::equal(user, first) || swar::equal(user, second); }
+  std::string_view other(std::string_view user) const { return swar::equal(user, first) ? second : first; }
 };
 
 // Parses "<a>_<b>": both valid usernames, a < b byte-wise (so a != b). Views into `name`.

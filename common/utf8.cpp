@@ -13,7 +13,7 @@ std::optional<size_t> utf8_length(std::string_view s) {
   while (p < end) {
     if (end - p >= 8) {
       const auto* q = reinterpret_cast<const unsigned char*>(
-          swar::skip_plain(reinterpret_cast<const char*>(p), reinterpret_cast<const char*>(end), swar::leading_ascii));
+          swar::skip_ascii(reinterpret_cast<const char*>(p), reinterpret_cast<const char*>(end)));
       count += static_cast<size_t>(q - p);
       p = q;
       if (p == end) break;

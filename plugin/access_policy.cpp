@@ -24,21 +24,23 @@ bool chat_read_allowed(const Principal& who, std::string_view topic, const Group
   const auto slash = topic.find('/');
   if (slash == std::string_view::npos) return false;
   const auto channel = topic.substr(slash + 1);
-  if (channel != "messages" && channel != "typing" && channel != "events") return false;
+  if (!swar::equal(channel, "messages") && !swar::equal(channel, "typing") && !swar::equal(channel, "events"))
+    return false;
   const auto room = topic.substr(0, slash);
   const auto sep = room.find('_');
   if (sep == std::string_view::npos) return is_group_room(room) && group_member(groups, room, who.username);
   if (sep == 0 || sep + 1 == room.size() ||
       room.find('_', sep + 1) != std::string_view::npos)
     return false;  // not <a>_<b>: never published, but cheap to be sure
-  return room.substr(0, sep) == who.username || room.substr(sep + 1) == who.username;
+  return swar::equal(room.substr(0, sep), who.username) || swar::equal(room.substr(sep + 1), who.username);
 }
 
 // chat/<room>/<leaf> for an ordinary user. Subscriptions may end in '+' or '#' inside one room.
 bool chat_allowed(const Principal& who, std::string_view topic, int access, const UserExists& user_exists,
-                  const GroupMembership* groups) {
+                  const GroupMembership* groups, std::optional<ChatTopic>* parsed) {
   if (access == kAccessRead) return chat_read_allowed(who, topic, groups);
   if (auto t = parse_chat_topic(topic)) {
+    if (parsed) *parsed = t;
     if (t->group) {
       if (!group_member(groups, t->room_name, who.username)) return false;
       if (access == kAccessSubscribe)
@@ -84,10 +86,10 @@ bool users_allowed(const Principal& who, std::string_view topic, int access, con
 }  // namespace
 
 bool is_allowed(const Principal& who, std::string_view topic, int access, const UserExists& user_exists,
-                const GroupMembership* groups) {
+                const GroupMembership* groups, std::optional<ChatTopic>* parsed) {
   if (who.service) return true;
   if (access == kAccessUnsubscribe) return true;
-  if (topic.substr(0, 5) == "chat/") return chat_allowed(who, topic, access, user_exists, groups);
+  if (topic.substr(0, 5) == "chat/") return chat_allowed(who, topic, access, user_exists, groups, parsed);
   if (topic.substr(0, 6) == "users/") return users_allowed(who, topic, access, user_exists);
   return false;  // $SYS, $share, '#', anything else
 }

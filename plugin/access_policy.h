@@ -3,9 +3,13 @@
 // publish and for every delivery, on the broker thread.
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string_view>
+#include <type_traits>
 
 #include "common/message.h"
+#include "common/room.h"
+#include "plugin/user_table.h"
 
 namespace mqchat {
 
@@ -17,7 +21,19 @@ struct Principal {
   bool service = false;
 };
 
-using UserExists = std::function<bool(std::string_view)>;
+// Whether a username is a profile: the user table itself on the broker thread (a direct lookup,
+// which every WRITE check makes twice), or any predicate (tests, tools).
+class UserExists {
+ public:
+  UserExists(const UserTable& users) : users_(&users) {}  // NOLINT: implicit, as a predicate would be
+  template <typename F, typename = std::enable_if_t<std::is_invocable_r_v<bool, const F&, std::string_view>>>
+  UserExists(F predicate) : predicate_(std::move(predicate)) {}  // NOLINT
+  bool operator()(std::string_view name) const { return users_ ? users_->contains(name) : predicate_(name); }
+
+ private:
+  const UserTable* users_ = nullptr;
+  std::function<bool(std::string_view)> predicate_;
+};
 
 // Who is in which group room (plugin/group_directory.h keeps it in memory). Without one, every
 // group room is refused. Asked on the broker thread only (GroupDirectory reads its lock-free view).
@@ -28,9 +44,11 @@ class GroupMembership {
 };
 
 // Deny by default; see the topic table in docs/DESIGN.md. A group room (chat/g:<id>/…) is a pair
-// room's channels for the group's members only.
+// room's channels for the group's members only. `parsed`, when given, receives the check's parse of
+// a chat/<room>/<channel> topic it was asked to WRITE or SUBSCRIBE, so the publish's MESSAGE event
+// need not parse it again (plugin/topic_handoff.h).
 bool is_allowed(const Principal& who, std::string_view topic, int access, const UserExists& user_exists,
-                const GroupMembership* groups = nullptr);
+                const GroupMembership* groups = nullptr, std::optional<ChatTopic>* parsed = nullptr);
 
 // The largest payload an ordinary user may publish on `topic`, by kind: messages, typing,
 // requests to the bridge, anything else. Checked in the ACL write check, before the broker

@@ -159,7 +159,7 @@ const std::string& Authenticator::dummy_hash_like(const std::string& hash) {
   return dummies_.emplace(setting, dummy.empty() ? hash : dummy).first->second;
 }
 
-const std::string& Authenticator::typical_hash(const std::shared_ptr<const UserMap>& users) {
+const std::string& Authenticator::typical_hash(const std::shared_ptr<const UserTable>& users) {
   if (users == typical_of_) return typical_;
   // The costliest setting any account has (bcrypt's cost; other schemes rank below bcrypt): an
   // unknown name then costs what the strongest accounts cost, so none of those can be told from
@@ -180,13 +180,13 @@ const std::string& Authenticator::typical_hash(const std::shared_ptr<const UserM
   return typical_;
 }
 
-bool Authenticator::is_service(std::string_view username) const {
-  return username.substr(0, 4) == "svc:" && service_accounts_.count(std::string(username)) > 0;
+bool Authenticator::is_service_account(std::string_view username) const {
+  return service_accounts_.count(std::string(username)) > 0;
 }
 
 bool Authenticator::owns(std::string_view username) const {
   if (username.substr(0, 4) == "svc:") return true;
-  return directory_.snapshot()->count(std::string(username)) > 0;
+  return directory_.snapshot()->contains(username);
 }
 
 void Authenticator::remember(const std::string& name, const std::string& hash, const Digest& digest,
@@ -226,11 +226,11 @@ bool Authenticator::authenticate(std::string_view username, std::string_view pas
   }
 
   const auto users = directory_.snapshot();
-  const auto user = users->find(name);
-  const bool known = user != users->end();
+  const UserRecord* const user = users->find(name);
+  const bool known = user != nullptr;
   if (jwt_.enabled() && JwtVerifier::looks_like_token(password)) {
     auto check = jwt_.verify(password, now_unix_us() / 1000000);
-    if (check.ok && (!known || check.subject != user->second.id))
+    if (check.ok && (!known || check.subject != user->id))
       check = TokenCheck{false, {}, "its sub is not " + name + "'s profile id"};
     if (!check.ok && why) *why = "token refused: " + check.refusal;
     return check.ok;
@@ -238,7 +238,7 @@ bool Authenticator::authenticate(std::string_view username, std::string_view pas
   // An unknown name is checked like a known one against a hash of the same cost.
   static const std::string kNoHash;
   const std::string& typical = known ? kNoHash : typical_hash(users);
-  const std::string& hash = known ? user->second.password_hash : typical.empty() ? kNoHash : dummy_hash_like(typical);
+  const std::string& hash = known ? user->password_hash : typical.empty() ? kNoHash : dummy_hash_like(typical);
 
   const int64_t now = now_unix_us();
   const std::string source = !from.address.empty() && !is_loopback(from.address)

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -51,7 +52,10 @@ class Authenticator {
   // receives the reason a login was refused other than a wrong password (throttled, busy, token).
   bool authenticate(std::string_view username, std::string_view password, const LoginSource& from = {},
                     std::string* why = nullptr);
-  bool is_service(std::string_view username) const;
+  // Asked for every check and publish: the "svc:" prefix inline, the accounts only for a name with it.
+  bool is_service(std::string_view username) const {
+    return username.size() >= 4 && std::memcmp(username.data(), "svc:", 4) == 0 && is_service_account(username);
+  }
   // The plugin decides this name's logins: a profile, or anything starting with "svc:" (service
   // names are reserved). In coexist mode the others' logins are deferred.
   bool owns(std::string_view username) const;
@@ -62,6 +66,7 @@ class Authenticator {
   uint64_t hashes() const { return hashes_; }
 
  private:
+  bool is_service_account(std::string_view username) const;
   using Digest = std::array<uint8_t, 32>;
   Digest digest_of(std::string_view password) const;
   Digest verifier_of(std::string_view username, const std::string& hash, std::string_view password) const;
@@ -70,7 +75,7 @@ class Authenticator {
   const std::string& dummy_hash_like(const std::string& hash);
   // A hash with the costliest setting among the users, found again when the directory changes:
   // unknown names are checked at the cost the strongest real accounts have.
-  const std::string& typical_hash(const std::shared_ptr<const UserMap>& users);
+  const std::string& typical_hash(const std::shared_ptr<const UserTable>& users);
   void remember(const std::string& name, const std::string& hash, const Digest& digest, const Digest& verifier,
                 const std::string& tag);
 
@@ -91,7 +96,7 @@ class Authenticator {
   Key key_{};
   std::unordered_map<std::string, Verified> verified_;
   std::unordered_map<std::string, std::string> dummies_;  // hash setting prefix → dummy hash
-  std::shared_ptr<const UserMap> typical_of_;
+  std::shared_ptr<const UserTable> typical_of_;
   std::string typical_;
   std::unique_ptr<crypt_data> crypt_scratch_;
   uint64_t hashes_ = 0;

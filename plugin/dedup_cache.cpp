@@ -1,10 +1,9 @@
 #include "plugin/dedup_cache.h"
 
-#include <openssl/rand.h>
-
 #include <cstring>
 #include <new>
-#include <stdexcept>
+
+#include "common/keyed_hash.h"
 
 namespace mqchat {
 
@@ -12,44 +11,19 @@ namespace {
 constexpr size_t kChunkBytes = 64 * 1024;
 constexpr size_t kMinSlots = 64;
 
-uint64_t fold_multiply(uint64_t a, uint64_t b) {
-  const __uint128_t r = static_cast<__uint128_t>(a) * b;
-  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
-}
-
-// Eight bytes per step, each step a 64x64->128-bit multiply folded back (as wyhash does), seeded
-// with the secret so the collisions cannot be chosen from outside.
-uint64_t keyed_hash(std::string_view s, uint64_t secret) {
-  constexpr uint64_t k1 = 0xa0761d6478bd642full, k2 = 0xe7037ed1a0b428dbull;
-  const uint64_t multiplier = (k1 ^ secret) | 1;
-  uint64_t h = secret ^ (s.size() * k2);
-  const char* p = s.data();
-  size_t n = s.size();
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = fold_multiply(h ^ w ^ k2, multiplier);
-  }
-  uint64_t tail = 0;
-  for (size_t i = 0; i < n; ++i) tail |= uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
-  return fold_multiply(h ^ tail ^ k1, multiplier ^ k2);
-}
-
 constexpr size_t align8(size_t n) { return (n + 7) & ~size_t{7}; }
 }  // namespace
 
 size_t DedupCache::Record::footprint() const { return align8(sizeof(Record) + key_size + payload_size); }
 
 DedupCache::DedupCache(uint32_t window_s, uint32_t max_entries)
-    : window_(window_s), max_entries_(max_entries), slots_(kMinSlots, nullptr) {
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(&secret_), sizeof secret_) != 1)
-    throw std::runtime_error("RAND_bytes failed");
-}
+    : window_(window_s), max_entries_(max_entries), secret_(random_hash_secret()), slots_(kMinSlots, nullptr) {}
 
 DedupCache::~DedupCache() = default;  // records are plain bytes in the chunks
 
 DedupCache::Key DedupCache::key(std::string_view a, std::string_view b, std::string_view c) {
-  key_buffer_.resize(a.size() + b.size() + c.size() + 2);
+  const size_t size = a.size() + b.size() + c.size() + 2;
+  if (key_buffer_.size() < size) key_buffer_.resize(size);
   char* p = key_buffer_.data();
   std::memcpy(p, a.data(), a.size());
   p[a.size()] = '\0';
@@ -57,7 +31,8 @@ DedupCache::Key DedupCache::key(std::string_view a, std::string_view b, std::str
   std::memcpy(p, b.data(), b.size());
   p[b.size()] = '\0';
   std::memcpy(p + b.size() + 1, c.data(), c.size());
-  return {key_buffer_, keyed_hash(key_buffer_, secret_)};
+  const std::string_view text(key_buffer_.data(), size);
+  return {text, keyed_hash(text, secret_)};
 }
 
 DedupCache::Record* DedupCache::lookup(const Key& key) const {
@@ -157,6 +132,11 @@ void DedupCache::remember(const Key& key, std::string_view payload, int64_t now_
     earlier->live = false;  // leaves with its age; the index no longer points at it
     index_erase(earlier);
   }
+  remember_missing(key, payload, now_s);
+}
+
+void DedupCache::remember_missing(const Key& key, std::string_view payload, int64_t now_s) {
+  if (window_ == 0) return;
   index_insert(append(key, payload, now_s));
   expire(now_s);
 }

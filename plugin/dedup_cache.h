@@ -40,6 +40,9 @@ class DedupCache {
   // `replace`: a newer message under the same key wins (packet ids are reused); otherwise the
   // first one stays.
   void remember(const Key& key, std::string_view payload, int64_t now_s, bool replace = false);
+  // The same right after find(key) found nothing (and nothing was remembered since): no second
+  // lookup of what is known to be absent.
+  void remember_missing(const Key& key, std::string_view payload, int64_t now_s);
 
   std::optional<std::string_view> find(std::string_view a, std::string_view b, std::string_view c, int64_t now_s) {
     return find(key(a, b, c), now_s);
@@ -82,7 +85,7 @@ class DedupCache {
   size_t records_ = 0;          // in the chunks, live or replaced
   size_t live_ = 0;             // in the index
   std::vector<Record*> slots_;  // linear probing; nullptr = empty; a power of two in size
-  std::string key_buffer_;      // reused for composing keys: no allocation per message
+  std::vector<char> key_buffer_;  // reused for composing keys; only grows: no allocation per message
 };
 
 }  // namespace mqchat

@@ -19,6 +19,9 @@ class LogQueue {
   void push(LogLevel level, std::string line);
   // Takes everything queued; `dropped` counts lines lost to a full queue since the last drain.
   std::vector<std::pair<LogLevel, std::string>> drain(size_t& dropped);
+  // Nothing pushed since the last drain: the TICK, which comes about once per message under load,
+  // then has nothing to do (inline, one atomic load).
+  bool idle() const { return !pending_.load(std::memory_order_acquire); }
 
  private:
   std::mutex mu_;

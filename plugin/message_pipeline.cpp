@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/hex.h"
+#include "common/json_text.h"
 #include "common/room.h"
 #include "plugin/metrics.h"
 
@@ -36,11 +37,15 @@ PublishDecision MessagePipeline::on_publish(const Principal& who, std::string_vi
 
 void MessagePipeline::decide(const Principal& who, std::string_view topic, std::string_view payload,
                              const PublishOrigin& origin, PublishDecision& d) {
+  decide(who, topic, who.service ? std::nullopt : parse_chat_topic(topic), payload, origin, d);
+}
+
+void MessagePipeline::decide(const Principal& who, std::string_view topic, const std::optional<ChatTopic>& t,
+                             std::string_view payload, const PublishOrigin& origin, PublishDecision& d) {
   d.action = PublishDecision::Action::Pass;
   d.payload.clear();
   d.client_id.clear();
   if (who.service) return;  // e.g. the bridge fanning out rows that are already stored
-  const auto t = parse_chat_topic(topic);
   if (!t) {
     // users/<me>/requests/…: only <me> may publish there (ACL); stamped like a room's requests.
     if (const auto r = parse_user_request_topic(topic); r && r->user == who.username)
@@ -59,6 +64,7 @@ void MessagePipeline::decide(const Principal& who, std::string_view topic, std::
 
 void MessagePipeline::on_chat_message(std::string_view sender, std::string_view room, std::string_view topic,
                                       std::string_view payload, const PublishOrigin& origin, PublishDecision& d) {
+  const int64_t now_us = origin.received_us ? origin.received_us : now_unix_us();
   const bool tracked = origin.qos == 2 && origin.header && !origin.mqtt_client_id.empty();
   std::string packet_id, print;
   if (tracked) {
@@ -66,7 +72,7 @@ void MessagePipeline::on_chat_message(std::string_view sender, std::string_view 
     print = fingerprint(topic, payload);
     if (origin.header->dup) {
       if (const auto earlier =
-              retransmissions_.find(origin.mqtt_client_id, packet_id, print, now_unix_us() / 1000000)) {
+              retransmissions_.find(origin.mqtt_client_id, packet_id, print, now_us / 1000000)) {
         d.action = PublishDecision::Action::Duplicate;
         d.payload.assign(*earlier);
         return;
@@ -75,16 +81,15 @@ void MessagePipeline::on_chat_message(std::string_view sender, std::string_view 
   }
   // The message is parsed into and stored from members reused for every message: no allocation
   // here once warm, apart from the payload handed on.
-  StoredMessage& message = message_;
-  if (auto refused = parse_message_payload(payload, limits_, message.draft)) {
+  DraftMessage& draft = draft_;
+  if (auto refused = parse_message_payload(payload, limits_, draft)) {
     d.action = PublishDecision::Action::Refuse;
     d.client_id = refused->client_id;
     d.error = std::move(*refused);
     return;
   }
-  const std::string& client_id = message.draft.client_id;
-  d.client_id = client_id;
-  const int64_t now_us = now_unix_us();
+  const std::string& client_id = draft.client_id;
+  assign_text(d.client_id, client_id);
 
   DedupCache::Key dedup_key;  // composed and hashed once for the lookup and the remember
   if (!client_id.empty()) {
@@ -96,14 +101,10 @@ void MessagePipeline::on_chat_message(std::string_view sender, std::string_view 
     }
   }
 
-  message.id.resize(kUuidTextSize);
-  format_uuid(ids_.next(static_cast<uint64_t>(now_us / 1000)), message.id.data());
-  message.conversation_id.assign(conversation_id_of(room));
-  message.room.assign(room);
-  message.sender.assign(sender);
-  message.created_at.resize(kRfc3339Size);
-  timestamps_.format(now_us, message.created_at.data());
-  append_json(d.payload, message);
+  format_uuid(ids_.next(static_cast<uint64_t>(now_us / 1000)), id_);
+  timestamps_.format(now_us, created_at_);
+  append_json(d.payload, StoredMessageRef{{id_, kUuidTextSize}, conversation_id_of(room), room, sender, draft,
+                                          {created_at_, kRfc3339Size}});
 
   if (!spool_.append(d.payload)) {
     d.action = PublishDecision::Action::Fail;
@@ -113,8 +114,8 @@ void MessagePipeline::on_chat_message(std::string_view sender, std::string_view 
   plugin_metrics.accepted.inc();
   // A reply is published by the bridge once stored, with a quote of its target (which needs the
   // database): here it is delivered to nobody, like a retry (retries of it then look the same).
-  if (!message.draft.reply_to.empty()) d.payload.clear();
-  if (!client_id.empty()) dedup_.remember(dedup_key, d.payload, now_us / 1000000);
+  if (!draft.reply_to.empty()) d.payload.clear();
+  if (!client_id.empty()) dedup_.remember_missing(dedup_key, d.payload, now_us / 1000000);  // find() missed above
   if (tracked) retransmissions_.remember(origin.mqtt_client_id, packet_id, print, d.payload, now_us / 1000000, true);
   d.action = PublishDecision::Action::Replace;
 }

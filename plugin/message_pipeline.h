@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/message.h"
+#include "common/room.h"
 #include "common/uuid.h"
 #include "plugin/access_policy.h"
 #include "plugin/broker_packet.h"
@@ -38,6 +39,7 @@ struct PublishOrigin {
   std::string_view mqtt_client_id;
   int qos = 0;
   std::optional<PublishHeader> header;  // packet id and DUP, when they could be read
+  int64_t received_us = 0;  // when the broker thread took it (now_unix_us()), if the caller read the clock
 };
 
 class MessagePipeline {
@@ -51,6 +53,10 @@ class MessagePipeline {
   // broker thread reuses one decision: no allocation for the stored form of each message).
   void decide(const Principal& who, std::string_view topic, std::string_view payload, const PublishOrigin& origin,
               PublishDecision& d);
+  // The same with the topic already read: `chat` is parse_chat_topic(topic) (the broker thread has
+  // it from the publish's WRITE check, plugin/topic_handoff.h).
+  void decide(const Principal& who, std::string_view topic, const std::optional<ChatTopic>& chat,
+              std::string_view payload, const PublishOrigin& origin, PublishDecision& d);
 
  private:
   void on_chat_message(std::string_view sender, std::string_view room, std::string_view topic,
@@ -68,7 +74,9 @@ class MessagePipeline {
   DedupCache retransmissions_{600, 100000};
   Uuidv7Generator ids_;
   Rfc3339Formatter timestamps_;
-  StoredMessage message_;  // the message being accepted; its strings keep their capacity
+  DraftMessage draft_;  // the message being accepted; its strings keep their capacity
+  char id_[kUuidTextSize];
+  char created_at_[kRfc3339Size];
   // Conversation ids by room name (keys view room_names_, whose elements never move).
   std::deque<std::string> room_names_;
   std::unordered_map<std::string_view, std::string> conversation_ids_;

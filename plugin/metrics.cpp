@@ -96,15 +96,15 @@ void PluginMetrics::refused(bool connection, std::string_view code) noexcept {
 
 // Once per delivery on the broker thread: prefix and suffix compares only (the memcmps of
 // constant length compile to a few integer compares).
-void PluginMetrics::delivered(const char* topic) noexcept {
+void PluginMetrics::delivered(std::string_view topic) noexcept {
   size_t kind = 4;
-  if (topic[0] == 'c' && topic[1] == 'h' && topic[2] == 'a' && topic[3] == 't' && topic[4] == '/') {
-    const size_t n = std::strlen(topic);
+  const size_t n = topic.size();
+  if (n >= 5 && std::memcmp(topic.data(), "chat/", 5) == 0) {
     const auto ends_with = [topic, n](const char* suffix, size_t k) {
-      return n > k && std::memcmp(topic + n - k, suffix, k) == 0;
+      return n > k && std::memcmp(topic.data() + n - k, suffix, k) == 0;
     };
     kind = ends_with("/messages", 9) ? 0 : ends_with("/typing", 7) ? 1 : ends_with("/events", 7) ? 2 : 4;
-  } else if (topic[0] == 'u' && std::strncmp(topic, "users/", 6) == 0) {
+  } else if (n >= 6 && std::memcmp(topic.data(), "users/", 6) == 0) {
     kind = 3;
   }
   delivered_[kind]->inc();

@@ -25,7 +25,7 @@ class PluginMetrics {
   // connection (client_id_taken, client_id_reserved, too_many_connections).
   void refused(bool connection, std::string_view code) noexcept;
   // A message that passed the READ check towards an mqchat user's connection.
-  void delivered(const char* topic) noexcept;
+  void delivered(std::string_view topic) noexcept;
 
   metrics::Gauge& spool_bytes;     // bytes in segment files on disk
   metrics::Gauge& spool_segments;  // segment files on disk

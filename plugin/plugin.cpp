@@ -38,6 +38,7 @@
 #include "plugin/spool.h"
 #include "plugin/state_file.h"
 #include "plugin/sys_publisher.h"
+#include "plugin/topic_handoff.h"
 #include "plugin/user_directory.h"
 #include "plugin/group_directory.h"
 
@@ -79,6 +80,7 @@ struct Plugin {
   DedupCache dedup;
   MessagePipeline pipeline;
   PublishDecision decision;  // reused for every publish: its strings keep their capacity
+  TopicHandoff handoff;      // the WRITE check's parse of a chat topic, for the MESSAGE event
   Shipper shipper;
   ConnectionRegistry connections;
   RateLimiter rate;
@@ -102,6 +104,7 @@ int mosquitto_level(LogLevel level) {
 }
 
 void drain_log(Plugin& p) {
+  if (p.log.idle()) return;
   size_t dropped = 0;
   for (const auto& [level, line] : p.log.drain(dropped)) mosquitto_log_printf(mosquitto_level(level), "%s", line.c_str());
   if (dropped) mosquitto_log_printf(MOSQ_LOG_WARNING, "mqchat: %zu log lines dropped", dropped);
@@ -244,18 +247,16 @@ int on_disconnect(int, void* event_data, void* userdata) {
 // mqchat's rules for its own users and services (exclusive mode: for everyone, on every topic).
 // `users`: the directory snapshot, when the caller already holds one.
 int own_acl_check(Plugin& p, mosquitto_evt_acl_check* ev, const char* username, const Principal& who,
-                  const UserMap* users = nullptr) {
+                  const UserTable* users = nullptr) {
   if (who.service) return MOSQ_ERR_SUCCESS;
   if (ev->access == kAccessRead && is_empty_message_delivery(ev)) return MOSQ_ERR_ACL_DENIED;  // a retry
   const bool write = ev->access == kAccessWrite;
   if (write && p.connections.is_departing(ev->client))
     return MOSQ_ERR_ACL_DENIED;  // a will: it would bypass validation and the spool
-  // The directory is looked at when a rule asks (reads of a chat topic do not), unless the caller has it.
-  const auto exists = [&users, &p](std::string_view name) {
-    if (!users) users = &p.directory.broker_view();
-    return users->count(std::string(name)) > 0;
-  };
-  if (!is_allowed(who, ev->topic, ev->access, exists, &p.groups)) {
+  const UserExists exists(users ? *users : p.directory.broker_view());
+  const std::string_view topic(ev->topic);
+  std::optional<ChatTopic> parsed;  // a WRITE's chat topic, kept for the MESSAGE event if allowed
+  if (!is_allowed(who, topic, ev->access, exists, &p.groups, write ? &parsed : nullptr)) {
     if (write) publish_error(p, username, ev->topic, explain_write_refusal(who, ev->topic, exists, &p.groups));
     return MOSQ_ERR_ACL_DENIED;
   }
@@ -270,7 +271,8 @@ int own_acl_check(Plugin& p, mosquitto_evt_acl_check* ev, const char* username, 
       return MOSQ_ERR_ACL_DENIED;
     }
   }
-  if (ev->access == kAccessRead) plugin_metrics.delivered(ev->topic);
+  if (ev->access == kAccessRead) plugin_metrics.delivered(topic);
+  if (parsed) p.handoff.keep(ev->client, ev->topic, *parsed);
   return MOSQ_ERR_SUCCESS;
 }
 
@@ -282,8 +284,8 @@ int coexist_acl_check(Plugin& p, mosquitto_evt_acl_check* ev) {
   // Everyone else's traffic costs a prefix test: outside chat/ and users/ the other security decides.
   if (scope == TopicScope::Other && p.mode.others_decide_access) return MOSQ_ERR_PLUGIN_DEFER;
   const char* username = mosquitto_client_username(ev->client);
-  const UserMap* users = &p.directory.broker_view();
-  const auto exists = [users](std::string_view name) { return users->count(std::string(name)) > 0; };
+  const UserTable* users = &p.directory.broker_view();
+  const UserExists exists(*users);
   const Member member = !username                        ? Member::Other
                         : p.auth.is_service(username)    ? Member::Service
                         : exists(username)               ? Member::User
@@ -307,15 +309,18 @@ int coexist_acl_check(Plugin& p, mosquitto_evt_acl_check* ev) {
 int on_acl_check(int, void* event_data, void* userdata) {
   auto& p = *static_cast<Plugin*>(userdata);
   auto* ev = static_cast<mosquitto_evt_acl_check*>(event_data);
+  p.handoff.forget();  // only a WRITE check that allows, just before its MESSAGE event, keeps one
   if (p.mode.coexist) return coexist_acl_check(p, ev);
   const char* username = mosquitto_client_username(ev->client);
   if (!username || !ev->topic) return MOSQ_ERR_ACL_DENIED;
-  return own_acl_check(p, ev, username, Principal{username, p.auth.is_service(username)});
+  const std::string_view name(username);
+  return own_acl_check(p, ev, username, Principal{name, p.auth.is_service(name)});
 }
 
 int on_message(int, void* event_data, void* userdata) {
   auto& p = *static_cast<Plugin*>(userdata);
   auto* ev = static_cast<mosquitto_evt_message*>(event_data);
+  std::optional<ChatTopic> chat_topic = p.handoff.take(ev->client, ev->topic);
   // Coexist: others' messages pass untouched (no validation, no spool). Inside chat/ and users/
   // only an mqchat connection the plugin authenticated publishes, even if a mechanism asked
   // before mqchat's ACL check had let it through.
@@ -324,10 +329,13 @@ int on_message(int, void* event_data, void* userdata) {
   if (!username) return MOSQ_ERR_ACL_DENIED;
   if (p.mode.coexist && !p.auth.is_service(username) && p.connections.is_departing(ev->client))
     return MOSQ_ERR_ACL_DENIED;
-  const Principal who{username, p.auth.is_service(username)};
-  const bool chat = std::strncmp(ev->topic, "chat/", 5) == 0;
-  const bool user_request = !who.service && !chat && parse_user_request_topic(ev->topic).has_value();
-  if (!who.service && (chat || user_request) && !p.rate.allow(username, now_unix_us())) {
+  const std::string_view name(username), topic(ev->topic);
+  const Principal who{name, p.auth.is_service(name)};
+  const bool chat = topic.substr(0, 5) == "chat/";
+  if (!chat_topic && chat && !who.service) chat_topic = parse_chat_topic(topic);
+  const bool user_request = !who.service && !chat && parse_user_request_topic(topic).has_value();
+  const int64_t now_us = now_unix_us();  // one clock read for the rate limit and the message's time
+  if (!who.service && (chat || user_request) && !p.rate.allow(name, now_us)) {
     const auto& l = p.config.user_limits;
     publish_error(p, username, ev->topic,
                   {"rate_limited",
@@ -338,6 +346,7 @@ int on_message(int, void* event_data, void* userdata) {
   }
   const std::string_view payload(static_cast<const char*>(ev->payload), ev->payloadlen);
   PublishOrigin origin;
+  origin.received_us = now_us;
   if (!who.service && chat && ev->qos == 2) {
     origin.qos = 2;
     const char* mqtt_client_id = mosquitto_client_id(ev->client);
@@ -352,8 +361,8 @@ int on_message(int, void* event_data, void* userdata) {
     }
   }
   // A reply may only go where nobody but the requester reads (not presence, not retained state).
-  if (const auto t = !who.service && chat && ev->properties ? parse_chat_topic(ev->topic) : std::nullopt;
-      (t && is_request_channel(t->channel)) || (user_request && ev->properties)) {
+  if (ev->properties && !who.service &&
+      ((chat_topic && is_request_channel(chat_topic->channel)) || user_request)) {
     if (const auto reply_to = response_topic_of(ev->properties); reply_to && !is_private_reply_topic(*reply_to, who.username)) {
       publish_error(p, username, ev->topic,
                     {"bad_response_topic",
@@ -364,7 +373,7 @@ int on_message(int, void* event_data, void* userdata) {
     }
   }
   PublishDecision& d = p.decision;
-  p.pipeline.decide(who, ev->topic, payload, origin, d);
+  p.pipeline.decide(who, topic, chat_topic, payload, origin, d);
 
   if (!who.service && (chat || user_request)) ev->retain = false;  // chat and requests are never retained
 

@@ -2,9 +2,9 @@
 // Per-user token buckets: `burst` publishes at once, then `rate` per second, however many
 // connections the user spreads them over. Broker thread only (or one thread, whichever).
 #include <cstdint>
-#include <string>
 #include <string_view>
-#include <unordered_map>
+
+#include "plugin/string_table.h"
 
 namespace mqchat {
 
@@ -25,7 +25,7 @@ class RateLimiter {
 
   double per_second_;
   uint32_t burst_;
-  std::unordered_map<std::string, Bucket> buckets_;
+  StringTable<Bucket> buckets_;  // found by a view of the name: no std::string per publish
   int64_t next_sweep_us_ = 0;
 };
 

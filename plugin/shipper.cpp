@@ -111,9 +111,9 @@ bool Shipper::ship_by_copy(pqxx::connection_base& conn, const std::vector<std::s
   for (const auto& record : records) {
     auto row = parse_ingest_row(record);
     if (!row) return false;
-    const auto user = users->find(row->sender);
-    if (user == users->end()) return false;
-    sender_ids.push_back(&user->second.id);
+    const UserRecord* const user = users->find(row->sender);
+    if (!user) return false;
+    sender_ids.push_back(&user->id);
     if (!known_conversations_.count(row->conversation_id) &&
         std::find(new_ids.begin(), new_ids.end(), row->conversation_id) == new_ids.end()) {
       new_ids.push_back(row->conversation_id);

@@ -13,7 +13,7 @@ namespace mqchat {
 
 namespace {
 
-void write_cache(const std::string& path, const UserMap& users) {
+void write_cache(const std::string& path, const UserTable& users) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -25,15 +25,15 @@ void write_cache(const std::string& path, const UserMap& users) {
   std::rename(tmp.c_str(), path.c_str());
 }
 
-std::shared_ptr<UserMap> read_cache(const std::string& path) {
+std::shared_ptr<UserTable> read_cache(const std::string& path) {
   std::ifstream in(path);
   if (!in) return nullptr;
-  auto users = std::make_shared<UserMap>();
+  auto users = std::make_shared<UserTable>();
   for (std::string line; std::getline(in, line);) {
     std::istringstream fields(line);
     std::string name, id, hash;
     if (std::getline(fields, name, '\t') && std::getline(fields, id, '\t') && std::getline(fields, hash))
-      (*users)[name] = UserRecord{id, hash};
+      users->set(std::move(name), UserRecord{std::move(id), std::move(hash)});
   }
   return users;
 }
@@ -42,7 +42,7 @@ std::shared_ptr<UserMap> read_cache(const std::string& path) {
 
 UserDirectory::UserDirectory(std::string dsn, std::string cache_file, uint32_t refresh_ms, LogQueue& log)
     : dsn_(with_connect_timeout(dsn)), cache_file_(std::move(cache_file)), refresh_(refresh_ms), log_(log),
-      users_(std::make_shared<UserMap>()),
+      users_(std::make_shared<UserTable>()),
       follower_(dsn_, "mqchat_profiles", refresh_, "user directory", log,
                 [this](pqxx::connection_base& conn) { load_from_database(conn); }) {}
 
@@ -65,21 +65,20 @@ void UserDirectory::start() {
 
 void UserDirectory::stop() { follower_.stop(); }
 
-std::shared_ptr<const UserMap> UserDirectory::snapshot() const { return users_.get(); }
+std::shared_ptr<const UserTable> UserDirectory::snapshot() const { return users_.get(); }
 
 bool UserDirectory::exists(std::string_view username) const {
-  const auto users = snapshot();
-  return users->count(std::string(username)) > 0;
+  return snapshot()->contains(username);
 }
 
-void UserDirectory::install(std::shared_ptr<const UserMap> users) { users_.install(std::move(users)); }
+void UserDirectory::install(std::shared_ptr<const UserTable> users) { users_.install(std::move(users)); }
 
 void UserDirectory::load_from_database(pqxx::connection_base& conn) {
-  auto users = std::make_shared<UserMap>();
+  auto users = std::make_shared<UserTable>();
   {
     pqxx::read_transaction tx(conn);
     for (const auto& row : tx.exec("select username, id::text, coalesce(password_hash, '') from profiles"))
-      (*users)[row[0].as<std::string>()] = UserRecord{row[1].as<std::string>(), row[2].as<std::string>()};
+      users->set(row[0].as<std::string>(), UserRecord{row[1].as<std::string>(), row[2].as<std::string>()});
   }
   write_cache(cache_file_, *users);
   install(std::move(users));

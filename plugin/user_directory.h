@@ -11,23 +11,17 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 
 #include "plugin/log_queue.h"
 #include "plugin/snapshot.h"
 #include "plugin/table_follower.h"
+#include "plugin/user_table.h"
 
 namespace pqxx {
 class connection_base;
 }
 
 namespace mqchat {
-
-struct UserRecord {
-  std::string id;
-  std::string password_hash;
-};
-using UserMap = std::unordered_map<std::string, UserRecord>;
 
 class UserDirectory {
  public:
@@ -38,20 +32,20 @@ class UserDirectory {
   void start();
   void stop();
 
-  std::shared_ptr<const UserMap> snapshot() const;
+  std::shared_ptr<const UserTable> snapshot() const;
   bool exists(std::string_view username) const;
   // The broker thread alone (every ACL check asks): see plugin/snapshot.h. Valid until the next call.
-  const UserMap& broker_view() const { return users_.broker_view(); }
+  const UserTable& broker_view() const { return users_.broker_view(); }
 
  private:
   void load_from_database(pqxx::connection_base& conn);
-  void install(std::shared_ptr<const UserMap> users);
+  void install(std::shared_ptr<const UserTable> users);
 
   std::string dsn_, cache_file_;
   std::chrono::milliseconds refresh_;
   LogQueue& log_;
 
-  Snapshot<UserMap> users_;
+  Snapshot<UserTable> users_;
 
   TableFollower follower_;  // last: stopped first, before what its loads write to goes away
 };

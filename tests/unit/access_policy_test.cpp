@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <string>
 
@@ -126,4 +127,19 @@ TEST(AccessPolicy, ADeliveryGoesOnlyToAParticipantWhateverTheTopic) {
   EXPECT_TRUE(allowed("bob", "chat/alice_bob/typing", kAccessRead));
   EXPECT_FALSE(allowed("bo", "chat/alice_bob/typing", kAccessRead));
   EXPECT_FALSE(allowed("alice_bob", "chat/alice_bob/typing", kAccessRead));
+}
+
+TEST(AccessPolicy, AWriteCheckHandsOnItsParseOfTheTopic) {
+  std::optional<ChatTopic> parsed;
+  const std::string topic = "chat/alice_bob/messages";
+  ASSERT_TRUE(is_allowed(Principal{"alice", false}, topic, kAccessWrite, kExists, nullptr, &parsed));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->room_name, "alice_bob");
+  EXPECT_EQ(parsed->room.first, "alice");
+  EXPECT_EQ(parsed->room.second, "bob");
+  EXPECT_EQ(parsed->channel, ChatChannel::Messages);
+  EXPECT_EQ(parsed->room_name.data(), topic.data() + 5);  // a view into the topic, as parse_chat_topic gives
+  std::optional<ChatTopic> none;
+  EXPECT_TRUE(is_allowed(Principal{"alice", false}, "users/alice/requests/search", kAccessWrite, kExists, nullptr, &none));
+  EXPECT_FALSE(none);  // not a chat topic: nothing to hand on
 }

@@ -19,6 +19,17 @@ TEST(DedupCache, RemembersWithinTheWindow) {
   EXPECT_FALSE(cache.find("alice", "alice_bob", "c1", 1061));  // expired
 }
 
+TEST(DedupCache, AKeyFoundMissingIsRememberedWithoutASecondLookup) {
+  DedupCache cache(60, 100);
+  const auto key = cache.key("alice", "alice_bob", "c1");
+  EXPECT_FALSE(cache.find(key, 1000));
+  cache.remember_missing(key, "stored-1", 1000);
+  EXPECT_EQ(cache.size(), 1u);
+  ASSERT_TRUE(cache.find(cache.key("alice", "alice_bob", "c1"), 1001));
+  EXPECT_EQ(*cache.find("alice", "alice_bob", "c1", 1001), "stored-1");
+  EXPECT_FALSE(cache.find("alice", "alice_bob", "c1", 1061));  // ages out like any other
+}
+
 TEST(DedupCache, RoomsNeverCollide) {
   DedupCache cache(60, 100);
   cache.remember("alice", "alice_bob", "c1", "to bob", 0);

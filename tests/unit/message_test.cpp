@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+
 using namespace mqchat;
 
 namespace {
@@ -123,6 +125,24 @@ TEST(Message, TheFlatObjectFastPathAgreesWithTheFullParser) {
     }
   }
   EXPECT_TRUE(parse_message_payload(R"({"content":"hi","client_id":"c-1"})", kLimits).value->plain_json);
+  // An all-ASCII flat payload skips the UTF-8 check: a byte with bit 7 in any place of any string
+  // (key or value, known or not, around the eight-byte steps) must be judged as the full parser does.
+  const std::string base = R"({"content":"a longer text, to cross words","client_id":"c-123","sender":"someone"})";
+  for (size_t at = 0; at < base.size(); ++at) {
+    if (!std::isalnum(static_cast<unsigned char>(base[at])) && base[at] != ' ') continue;  // inside strings only
+    for (const std::string odd : {"\xff", "\xc3", "\x80", "\xed\xa0\x80", "\xc3\xa9", "\xf0\x9f\x98\x80"}) {
+      std::string fast_payload = base;
+      fast_payload.replace(at, 1, odd);
+      std::string slow_payload = fast_payload;
+      slow_payload.insert(1, R"("metadata":null,)");
+      const auto fast = parse_message_payload(fast_payload, kLimits);
+      const auto slow = parse_message_payload(slow_payload, kLimits);
+      ASSERT_EQ(bool(fast), bool(slow)) << at << " " << fast_payload;
+      if (!fast) {
+        EXPECT_EQ(fast.error.code, slow.error.code) << at << " " << fast_payload;
+      }
+    }
+  }
   EXPECT_EQ(parse_message_payload(R"({"content":"a\"b"})", kLimits).value->content, "a\"b");
   EXPECT_EQ(parse_message_payload(R"({"content":"x","content":"y"})", kLimits).value->content, "y");
 }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 using namespace mqchat;
 
 TEST(Username, AcceptsTheDocumentedAlphabet) {
@@ -16,6 +19,21 @@ TEST(Username, RejectsEverythingElse) {
     EXPECT_FALSE(is_valid_username(bad)) << bad;
   EXPECT_FALSE(is_valid_username(std::string(33, 'z')));
   EXPECT_FALSE(is_valid_username(std::string("a\0b", 3)));
+}
+
+TEST(Username, EveryByteAtEveryPlaceIsJudgedAlike) {
+  // Names are checked eight bytes at a time, the tail byte by byte: each byte value in each place
+  // of names of several lengths must get the answer of the plain rule.
+  const auto allowed = [](unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'; };
+  for (const size_t length : {2u, 7u, 8u, 9u, 16u, 17u, 31u, 32u}) {
+    for (size_t at = 1; at < length; ++at) {
+      for (int c = 0; c < 256; ++c) {
+        std::string name(length, 'a');
+        name[at] = static_cast<char>(c);
+        EXPECT_EQ(is_valid_username(name), allowed(static_cast<unsigned char>(c))) << length << " " << at << " " << c;
+      }
+    }
+  }
 }
 
 TEST(Room, ParsesCanonicalRooms) {
@@ -38,6 +56,35 @@ TEST(Room, UnderscoreFreeNamesKeepRoomsUnambiguous) {
   EXPECT_FALSE(make_room("a", "b_c"));
   EXPECT_FALSE(make_room("a_b", "c"));
   EXPECT_FALSE(parse_room("a_b_c"));
+}
+
+TEST(Room, OnePassParseAgreesWithTheDefinition) {
+  // The definition: split at the first '_', both sides valid usernames, the first smaller.
+  const auto by_definition = [](std::string_view name) {
+    const auto sep = name.find('_');
+    if (sep == std::string_view::npos) return false;
+    const auto a = name.substr(0, sep), b = name.substr(sep + 1);
+    return is_valid_username(a) && is_valid_username(b) && a < b;
+  };
+  std::vector<std::string> names = {"", "_", "a_", "_b", "a_b", "b_a", "a_a", "a__b", "a_b_c", std::string(32, 'a') + "_b",
+                                    std::string(33, 'a') + "_b", "a_" + std::string(32, 'b'), "a_" + std::string(33, 'b')};
+  // Short and long rooms: the bytes are read eight at a time, the rest one by one.
+  for (const std::string base : {"alice_bob", "0.a-_z9", "bench-r0_bench-s0", "a_bcdefghijklmnop", "abcdefghij_kz"}) {
+    for (size_t at = 0; at < base.size(); ++at) {
+      for (int c = 0; c < 256; ++c) {
+        std::string name = base;
+        name[at] = static_cast<char>(c);
+        names.push_back(name);
+      }
+    }
+  }
+  for (const auto& name : names) {
+    const auto room = parse_room(name);
+    ASSERT_EQ(room.has_value(), by_definition(name)) << name;
+    if (room) {
+      EXPECT_EQ(std::string(room->first) + "_" + std::string(room->second), name);
+    }
+  }
 }
 
 TEST(Room, MakeRoomOrdersByBytes) {

@@ -29,8 +29,8 @@ TEST(Utf8, BlankDetection) {
 
 // The scans take eight bytes at a time: whatever lies at any position in or after a run of
 // ASCII must be found as it is byte by byte.
-TEST(Utf8, EveryPositionIsCheckedAroundTheEightByteSteps) {
-  for (size_t at = 0; at < 24; ++at) {
+TEST(Utf8, EveryPositionIsCheckedAroundTheEightAndSixteenByteSteps) {
+  for (size_t at = 0; at < 48; ++at) {
     const std::string ascii(at, 'a');
     EXPECT_EQ(utf8_length(ascii + "bcdefghijklmnop"), at + 15) << at;
     EXPECT_FALSE(utf8_length(ascii + std::string(1, '\0') + "0123456789")) << "NUL at " << at;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <set>
 #include <vector>
 
@@ -16,6 +17,23 @@ TEST(Uuid, ParsesAndPrints) {
   EXPECT_FALSE(parse_uuid("6d716368-6174-4d51-8000-00000000000"));
   EXPECT_FALSE(parse_uuid("6d716368x6174-4d51-8000-000000000001"));
   EXPECT_FALSE(parse_uuid("6d716368-6174-4d51-8000-00000000000g"));
+}
+
+TEST(Uuid, EveryByteValueIsPrintedAsTwoLowercaseDigitsInItsPlace) {
+  for (int b = 0; b < 256; ++b) {
+    for (size_t at = 0; at < 16; ++at) {
+      Uuid id{};
+      id[at] = static_cast<uint8_t>(b);
+      std::string expected;
+      char pair[3];
+      for (size_t i = 0; i < 16; ++i) {
+        std::snprintf(pair, sizeof pair, "%02x", id[i]);
+        expected += pair;
+        if (i == 3 || i == 5 || i == 7 || i == 9) expected += '-';
+      }
+      ASSERT_EQ(to_string(id), expected) << b << " at " << at;
+    }
+  }
 }
 
 TEST(Uuid, V5MatchesTheRfcExample) {
