@@ -9,6 +9,7 @@
 #include "common/hex.h"
 #include "common/json_text.h"
 #include "common/room.h"
+#include "plugin/ingest_row.h"
 #include "plugin/metrics.h"
 
 namespace mqchat {
@@ -45,7 +46,10 @@ void MessagePipeline::decide(const Principal& who, std::string_view topic, const
   d.action = PublishDecision::Action::Pass;
   d.payload.clear();
   d.client_id.clear();
-  if (who.service) return;  // e.g. the bridge fanning out rows that are already stored
+  if (who.service) {  // e.g. the bridge fanning out rows that are already stored
+    remember_routed(topic, payload, (origin.received_us ? origin.received_us : now_unix_us()) / 1000000);
+    return;
+  }
   if (!t) {
     // users/<me>/requests/…: only <me> may publish there (ACL); stamped like a room's requests.
     if (const auto r = parse_user_request_topic(topic); r && r->user == who.username)
@@ -60,6 +64,22 @@ void MessagePipeline::decide(const Principal& who, std::string_view topic, const
   if (t->channel == ChatChannel::Messages) return on_chat_message(who.username, t->room_name, topic, payload, origin, d);
   if (is_request_channel(t->channel)) return on_request(who.username, payload, d);
   // typing: ephemeral, passed on as it is
+}
+
+bool MessagePipeline::spool(PublishDecision& d) {
+  if (spool_.append(d.payload)) return true;
+  d.action = PublishDecision::Action::Fail;
+  d.error = {"unavailable", "the message could not be stored; retry later", {}};
+  return false;
+}
+
+void MessagePipeline::remember_routed(std::string_view topic, std::string_view payload, int64_t now_s) {
+  const auto t = parse_chat_topic(topic);
+  if (!t || t->channel != ChatChannel::Messages) return;
+  // Only what the shipper can store (the stored form: a retry here spools it as it is).
+  const auto row = parse_ingest_row(payload);
+  if (row && row->client_id && !row->client_id->empty() && row->room == t->room_name)
+    routed_.remember(row->sender, t->room_name, *row->client_id, payload, now_s);
 }
 
 void MessagePipeline::on_chat_message(std::string_view sender, std::string_view room, std::string_view topic,
@@ -99,6 +119,15 @@ void MessagePipeline::on_chat_message(std::string_view sender, std::string_view 
       d.payload.assign(*earlier);
       return;
     }
+    if (routed_.size() > 0) {
+      if (const auto routed = routed_.find(sender, room, client_id, now_us / 1000000)) {
+        d.payload.assign(*routed);
+        if (!spool(d)) return;
+        dedup_.remember(dedup_.key(sender, room, client_id), d.payload, now_us / 1000000);  // later retries: local
+        d.action = PublishDecision::Action::Duplicate;
+        return;
+      }
+    }
   }
 
   format_uuid(ids_.next(static_cast<uint64_t>(now_us / 1000)), id_);
@@ -106,11 +135,7 @@ void MessagePipeline::on_chat_message(std::string_view sender, std::string_view 
   append_json(d.payload, StoredMessageRef{{id_, kUuidTextSize}, conversation_id_of(room), room, sender, draft,
                                           {created_at_, kRfc3339Size}});
 
-  if (!spool_.append(d.payload)) {
-    d.action = PublishDecision::Action::Fail;
-    d.error = {"unavailable", "the message could not be stored; retry later", {}};
-    return;
-  }
+  if (!spool(d)) return;
   plugin_metrics.accepted.inc();
   // A reply is published by the bridge once stored, with a quote of its target (which needs the
   // database): here it is delivered to nobody, like a retry (retries of it then look the same).

@@ -62,6 +62,12 @@ class MessagePipeline {
   void on_chat_message(std::string_view sender, std::string_view room, std::string_view topic,
                        std::string_view payload, const PublishOrigin& origin, PublishDecision& d);
   void on_request(std::string_view requester, std::string_view payload, PublishDecision& d);
+  // A chat message published by a service (the bridge: another node's message routed here, or one
+  // sent through the SQL API), remembered by (sender, room, client_id) in routed_.
+  void remember_routed(std::string_view topic, std::string_view payload, int64_t now_s);
+  // Appends d.payload to the spool; if it cannot, d becomes a Fail (not acknowledged: the client
+  // retries) and this returns false.
+  bool spool(PublishDecision& d);
   // The UUIDv5 of a room, remembered: SHA-1 per message was a tenth of the broker's work.
   const std::string& conversation_id_of(std::string_view room);
 
@@ -72,6 +78,11 @@ class MessagePipeline {
   // is answered with what the original became (the broker then sees the same bytes and keeps
   // one copy); a new message reusing the packet id replaces the entry.
   DedupCache retransmissions_{600, 100000};
+  // Chat messages this node delivered but did not accept (remember_routed). A sender whose PUBACK
+  // was lost with another node retries here: the retry becomes that same message (same id),
+  // spooled here too (acknowledged here, so durable here; the merge stores one row) and delivered
+  // to nobody, since this node's subscribers already had it. Empty on a single node: no lookup.
+  DedupCache routed_{600, 200000};
   Uuidv7Generator ids_;
   Rfc3339Formatter timestamps_;
   DraftMessage draft_;  // the message being accepted; its strings keep their capacity

@@ -67,3 +67,31 @@ TEST_F(PipelineTest, TypingPassesAndServiceAccountsAreTrusted) {
   EXPECT_EQ(publish("carol", "chat/alice_bob/messages", "hi").error.code, "not_participant");
   EXPECT_TRUE(spooled().empty());
 }
+
+// A message another node accepted and the bridge routed here, then retried here by its sender
+// (its PUBACK was lost with that node): the same message (same id), spooled here too so that the
+// acknowledgement given here is durable here, and delivered to nobody (subscribers had it).
+TEST_F(PipelineTest, ARetryOfAMessageRoutedFromAnotherNodeIsThatMessage) {
+  const std::string routed =
+      R"({"id":"0190f1e2-0000-7000-8000-000000000001","conversation_id":"6c1b0d2e-0000-5000-8000-000000000002",)"
+      R"("room":"alice_bob","sender":"alice","content":"once","type":"text","metadata":{},"client_id":"c-9",)"
+      R"("created_at":"2026-11-30T12:00:00Z"})";
+  const auto relay = pipeline_->on_publish(Principal{"mqchat-bridge", true}, "chat/alice_bob/messages", routed);
+  EXPECT_EQ(relay.action, Action::Pass);
+  EXPECT_TRUE(spooled().empty());
+  const auto retry = publish("alice", "chat/alice_bob/messages", R"({"content":"once","client_id":"c-9"})");
+  ASSERT_EQ(retry.action, Action::Duplicate);
+  EXPECT_EQ(retry.payload, routed);
+  EXPECT_EQ(spooled(), std::vector<std::string>{routed});
+  const auto again = publish("alice", "chat/alice_bob/messages", R"({"content":"once","client_id":"c-9"})");
+  EXPECT_EQ(again.action, Action::Duplicate);
+  EXPECT_EQ(spooled().size(), 1u);  // a later retry is a local one: spooled once
+  // Not the stored form (the shipper could not take it): not remembered.
+  pipeline_->on_publish(Principal{"mqchat-bridge", true}, "chat/alice_bob/messages",
+                        R"({"id":"x","room":"alice_bob","sender":"alice","content":"y","client_id":"c-8"})");
+  EXPECT_EQ(publish("alice", "chat/alice_bob/messages", R"({"content":"y","client_id":"c-8"})").action, Action::Replace);
+  // Another sender's c-9, or another room's: new messages.
+  EXPECT_EQ(publish("bob", "chat/alice_bob/messages", R"({"content":"x","client_id":"c-9"})").action, Action::Replace);
+  EXPECT_EQ(publish("alice", "chat/alice_carol/messages", R"({"content":"x","client_id":"c-9"})").action,
+            Action::Replace);
+}
