@@ -28,8 +28,13 @@ inline bool all_username_chars(uint64_t v) {
   return (ascii_bytes_in(v, 'a', 'z') | ascii_bytes_in(v, '0', '9') | ascii_bytes_in(v, '-', '.')) == kHighBits;
 }
 
+// What a username must be besides its characters: 1-32 of them, the first alphanumeric.
+bool has_username_shape(std::string_view name) {
+  return !name.empty() && name.size() <= 32 && is_lower_alnum(name[0]);
+}
+
 bool is_valid_username(std::string_view name) {
-  if (name.empty() || name.size() > 32 || !is_lower_alnum(name[0])) return false;
+  if (!has_username_shape(name)) return false;
   const char* p = name.data();
   size_t n = name.size();
   for (; n >= 8; p += 8, n -= 8)  // eight at a time: every WRITE check validates two names
@@ -51,8 +56,7 @@ std::optional<Room> parse_room(std::string_view name) {
   }
   if (sep == std::string_view::npos) return std::nullopt;
   Room room{name.substr(0, sep), name.substr(sep + 1)};
-  const auto well_formed = [](std::string_view n) { return !n.empty() && n.size() <= 32 && is_lower_alnum(n[0]); };
-  if (!well_formed(room.first) || !well_formed(room.second)) return std::nullopt;
+  if (!has_username_shape(room.first) || !has_username_shape(room.second)) return std::nullopt;
   if (!(room.first < room.second)) return std::nullopt;  // string_view compares bytes
   return room;
 }

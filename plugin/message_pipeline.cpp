@@ -47,7 +47,7 @@ void MessagePipeline::decide(const Principal& who, std::string_view topic, const
   d.payload.clear();
   d.client_id.clear();
   if (who.service) {  // e.g. the bridge fanning out rows that are already stored
-    remember_routed(topic, payload, (origin.received_us ? origin.received_us : now_unix_us()) / 1000000);
+    remember_routed(topic, payload, origin.received_or_now_us() / 1000000);
     return;
   }
   if (!t) {
@@ -84,7 +84,7 @@ void MessagePipeline::remember_routed(std::string_view topic, std::string_view p
 
 void MessagePipeline::on_chat_message(std::string_view sender, std::string_view room, std::string_view topic,
                                       std::string_view payload, const PublishOrigin& origin, PublishDecision& d) {
-  const int64_t now_us = origin.received_us ? origin.received_us : now_unix_us();
+  const int64_t now_us = origin.received_or_now_us();
   const bool tracked = origin.qos == 2 && origin.header && !origin.mqtt_client_id.empty();
   std::string packet_id, print;
   if (tracked) {
@@ -123,7 +123,7 @@ void MessagePipeline::on_chat_message(std::string_view sender, std::string_view 
       if (const auto routed = routed_.find(sender, room, client_id, now_us / 1000000)) {
         d.payload.assign(*routed);
         if (!spool(d)) return;
-        dedup_.remember(dedup_.key(sender, room, client_id), d.payload, now_us / 1000000);  // later retries: local
+        dedup_.remember_missing(dedup_key, d.payload, now_us / 1000000);  // found missing above; later retries: local
         d.action = PublishDecision::Action::Duplicate;
         return;
       }

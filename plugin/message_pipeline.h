@@ -40,6 +40,7 @@ struct PublishOrigin {
   int qos = 0;
   std::optional<PublishHeader> header;  // packet id and DUP, when they could be read
   int64_t received_us = 0;  // when the broker thread took it (now_unix_us()), if the caller read the clock
+  int64_t received_or_now_us() const { return received_us ? received_us : now_unix_us(); }
 };
 
 class MessagePipeline {

@@ -44,6 +44,7 @@ declare
   rate float8;
   span float8;         -- milliseconds from the table's oldest message to the newest of the requester's
   hits_per_ms float8;
+  all_convs float8;    -- conversations in the table, from the statistics
   oldest_ms bigint;    -- the table's oldest message: no window reaches further
   walk float8;   -- how many of the table's newest messages to read first
   walked_to uuid;     -- the oldest message the walk read
@@ -91,9 +92,9 @@ begin
   start_ms := coalesce(mqchat_uuid_ms(least(hi, p_before)), (extract(epoch from clock_timestamp()) * 1000)::bigint) + 1;
   oldest_ms := coalesce(mqchat_uuid_ms((select m.id from messages m order by m.id limit 1)), start_ms);
   span := greatest(start_ms - oldest_ms, 1);
+  all_convs := (select greatest(t.reltuples, 1) from pg_class t where t.oid = 'conversations'::regclass);
   hits_per_ms := share * cardinality(p_convs)
-                 * (select greatest(t.reltuples, 0) from pg_class t where t.oid = 'messages'::regclass)
-                 / (select greatest(t.reltuples, 1) from pg_class t where t.oid = 'conversations'::regclass) / span;
+                 * (select greatest(t.reltuples, 0) from pg_class t where t.oid = 'messages'::regclass) / all_convs / span;
   -- (The index gave up: there are at least `probe` hits.)
   if cardinality(ids) >= probe then hits_per_ms := greatest(hits_per_ms, probe::float8 / span); end if;
 
@@ -102,8 +103,7 @@ begin
   -- under 10 rows per conversation of the requester (recent rows are together at the table's end:
   -- a row costs a tenth to a twentieth of a conversation's range scan below). The windows go on
   -- from where this stopped.
-  walk := 2 * (p_limit + 1) * (select greatest(t.reltuples, 1) from pg_class t where t.oid = 'conversations'::regclass)
-          / cardinality(p_convs) / greatest(share, 0.001);
+  walk := 2 * (p_limit + 1) * all_convs / cardinality(p_convs) / greatest(share, 0.001);
   walk := case when walk <= greatest(2000, 10 * cardinality(p_convs)) then greatest(walk, 1000) else 0 end;
   walk := coalesce(nullif(current_setting('mqchat.search_walk', true), '')::float8, walk);  -- for tests
   if walk > 0 then
