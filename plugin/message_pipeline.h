@@ -82,7 +82,9 @@ class MessagePipeline {
   // Chat messages this node delivered but did not accept (remember_routed). A sender whose PUBACK
   // was lost with another node retries here: the retry becomes that same message (same id),
   // spooled here too (acknowledged here, so durable here; the merge stores one row) and delivered
-  // to nobody, since this node's subscribers already had it. Empty on a single node: no lookup.
+  // to nobody, since this node's subscribers already had it. Empty, and so never looked up, until a
+  // service publishes a chat message with a client_id (routed from another node, or sent through
+  // the SQL API with one: a retry of that over MQTT is then that message too).
   DedupCache routed_{600, 200000};
   Uuidv7Generator ids_;
   Rfc3339Formatter timestamps_;
