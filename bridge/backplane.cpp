@@ -9,6 +9,7 @@
 
 #include "bridge/log.h"
 #include "common/clock.h"
+#include "common/json_scan.h"
 #include "common/room.h"
 
 namespace mqchat::bridge {
@@ -179,18 +180,19 @@ std::optional<std::string> retry_key(const std::string& topic, const std::string
       topic.compare(topic.size() - suffix.size(), suffix.size(), suffix) != 0 ||
       payload.find("\"client_id\":\"") == std::string::npos)
     return std::nullopt;  // most messages: no parse
-  const auto j = nlohmann::json::parse(payload, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  const auto s = j.find("sender"), c = j.find("client_id");
-  if (s == j.end() || c == j.end() || !s->is_string() || !c->is_string()) return std::nullopt;
+  // Two members of every forwarded message, twice per message and node: no DOM.
+  static constexpr std::string_view kMembers[] = {"sender", "client_id"};
+  JsonStringMember m[2];
+  if (!scan_json_strings(payload, kMembers, m, 2) || m[0].kind != JsonStringMember::Kind::String ||
+      m[1].kind != JsonStringMember::Kind::String)
+    return std::nullopt;
   std::string key = topic;
   key += '\0';
-  key += s->get<std::string>();
+  key += m[0].value;
   key += '\0';
-  key += c->get<std::string>();
+  key += m[1].value;
   return key;
 }
-
 bool RecentKeys::seen_or_add(const std::string& key, int64_t now_s) {
   while (!order_.empty() && (order_.front().first <= now_s - window_s_ || order_.size() > max_)) {
     const auto it = at_.find(order_.front().second);

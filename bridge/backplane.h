@@ -22,6 +22,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "bridge/options.h"
 #include "bridge/redis_link.h"
@@ -73,7 +74,7 @@ class RecentKeys {
  private:
   int64_t window_s_;
   size_t max_;
-  std::map<std::string, int64_t> at_;
+  std::unordered_map<std::string, int64_t> at_;  // hashed: the keys share long prefixes (the topic)
   std::deque<std::pair<int64_t, std::string>> order_;
 };
 // Highest sequence injected per (origin, boot): a sequence number at or below it is a repeat.
