@@ -182,15 +182,13 @@ std::optional<std::string> retry_key(const std::string& topic, const std::string
     return std::nullopt;  // most messages: no parse
   // Two members of every forwarded message, twice per message and node: no DOM.
   static constexpr std::string_view kMembers[] = {"sender", "client_id"};
-  JsonStringMember m[2];
-  if (!scan_json_strings(payload, kMembers, m, 2) || m[0].kind != JsonStringMember::Kind::String ||
-      m[1].kind != JsonStringMember::Kind::String)
-    return std::nullopt;
+  JsonMember m[2];
+  if (!scan_json_members(payload, kMembers, m, 2) || !m[0].is_string() || !m[1].is_string()) return std::nullopt;
   std::string key = topic;
   key += '\0';
-  key += m[0].value;
+  key += m[0].text();
   key += '\0';
-  key += m[1].value;
+  key += m[1].text();
   return key;
 }
 bool RecentKeys::seen_or_add(const std::string& key, int64_t now_s) {

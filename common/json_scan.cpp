@@ -237,8 +237,15 @@ struct Scanner {
 
 }  // namespace
 
-bool scan_json_strings(std::string_view text, const std::string_view* keys, JsonStringMember* out, size_t n) {
-  for (size_t k = 0; k < n; ++k) out[k] = JsonStringMember{};
+std::string JsonMember::text() const {
+  if (!escaped) return std::string(raw);
+  std::string out;
+  decode_into(raw, out);
+  return out;
+}
+
+bool scan_json_members(std::string_view text, const std::string_view* keys, JsonMember* out, size_t n) {
+  for (size_t k = 0; k < n; ++k) out[k] = JsonMember{};
   Scanner sc{text};
   sc.ws();
   if (!sc.eat('{')) return false;
@@ -259,21 +266,19 @@ bool scan_json_strings(std::string_view text, const std::string_view* keys, Json
       sc.ws();
       if (!sc.eat(':')) return false;
       sc.ws();
+      JsonMember member;
+      const size_t from = sc.i;
       if (sc.i < text.size() && text[sc.i] == '"') {
-        std::string_view raw;
-        if (!sc.string(raw, escaped)) return false;
-        if (wanted < n) {
-          out[wanted].kind = JsonStringMember::Kind::String;
-          if (escaped) decode_into(raw, out[wanted].value);
-          else out[wanted].value.assign(raw.data(), raw.size());
-        }
+        if (!sc.string(member.raw, member.escaped)) return false;
+        member.kind = JsonMember::Kind::String;
       } else {
         if (!sc.skip_value(kMaxJsonScanDepth - 1)) return false;
-        if (wanted < n) {
-          out[wanted].kind = JsonStringMember::Kind::Other;
-          out[wanted].value.clear();
-        }
+        member.raw = text.substr(from, sc.i - from);
+        member.kind = text[from] == 'n' ? JsonMember::Kind::Null
+                      : text[from] == '{' ? JsonMember::Kind::Object
+                                          : JsonMember::Kind::Other;
       }
+      if (wanted < n) out[wanted] = member;
       sc.ws();
       if (sc.eat(',')) {
         sc.ws();

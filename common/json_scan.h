@@ -9,16 +9,21 @@
 
 namespace mqchat {
 
-struct JsonStringMember {
-  enum class Kind { Absent, String, Other } kind = Kind::Absent;  // Other: present, not a string
-  std::string value;                                                // decoded (UTF-8), for String
+// A member as found: where its value is in the scanned text (valid while the text is), no copy.
+struct JsonMember {
+  enum class Kind { Absent, String, Null, Object, Other } kind = Kind::Absent;  // Other: number, bool, array
+  std::string_view raw;  // String: between the quotes, escapes as written; else the value's whole text
+  bool escaped = false;  // String: raw has escapes
+  std::string text() const;  // String: unescaped (UTF-8)
+  bool is_string() const { return kind == Kind::String; }
 };
 
 // Scans `text`, which must be one JSON object (RFC 8259: UTF-8, nothing after it but white space;
-// nesting up to kMaxJsonScanDepth levels), and fills out[i] for the top-level member named keys[i]
-// (names compared after unescaping; a name given twice takes its last value, as nlohmann::json
-// does). False if `text` is not such an object, and `out` is then unspecified.
+// nesting up to kMaxJsonScanDepth levels; numbers a double can hold, as nlohmann::json requires),
+// and fills out[i] for the top-level member named keys[i] (names compared after unescaping; a name
+// given twice takes its last value, as nlohmann::json does). False if `text` is not such an object,
+// and `out` is then unspecified.
 constexpr size_t kMaxJsonScanDepth = 256;
-bool scan_json_strings(std::string_view text, const std::string_view* keys, JsonStringMember* out, size_t n);
+bool scan_json_members(std::string_view text, const std::string_view* keys, JsonMember* out, size_t n);
 
 }  // namespace mqchat

@@ -1,40 +1,51 @@
 #include "plugin/ingest_row.h"
 
-#include <nlohmann/json.hpp>
+#include "common/json_scan.h"
 
 namespace mqchat {
 
 namespace {
 
-bool take_string(const nlohmann::json& j, const char* key, std::string& out) {
-  const auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return false;
-  out = it->get<std::string>();
-  return true;
+constexpr std::string_view kMembers[] = {"id",         "conversation_id", "room",     "sender",   "content",
+                                         "type",       "created_at",      "metadata", "client_id", "reply_to"};
+enum Member { kId, kConversationId, kRoom, kSender, kContent, kType, kCreatedAt, kMetadata, kClientId, kReplyTo, kCount };
+
+// The members of `record` if it is a stored message: the first seven strings, metadata an object,
+// client_id and reply_to strings (each may also be null or absent).
+bool scan_stored(std::string_view record, JsonMember (&m)[kCount]) {
+  if (!scan_json_members(record, kMembers, m, kCount)) return false;
+  for (int k = kId; k <= kCreatedAt; ++k)
+    if (!m[k].is_string()) return false;
+  const auto optional = [](const JsonMember& x, JsonMember::Kind kind) {
+    return x.kind == kind || x.kind == JsonMember::Kind::Null || x.kind == JsonMember::Kind::Absent;
+  };
+  return optional(m[kMetadata], JsonMember::Kind::Object) && optional(m[kClientId], JsonMember::Kind::String) &&
+         optional(m[kReplyTo], JsonMember::Kind::String);
 }
 
 }  // namespace
 
 std::optional<IngestRow> parse_ingest_row(std::string_view record) {
-  const auto j = nlohmann::json::parse(record.begin(), record.end(), nullptr, false);
-  if (!j.is_object()) return std::nullopt;
+  JsonMember m[kCount];
+  if (!scan_stored(record, m)) return std::nullopt;
   IngestRow row;
-  if (!take_string(j, "id", row.id) || !take_string(j, "conversation_id", row.conversation_id) ||
-      !take_string(j, "room", row.room) || !take_string(j, "sender", row.sender) ||
-      !take_string(j, "content", row.content) || !take_string(j, "type", row.type) ||
-      !take_string(j, "created_at", row.created_at))
-    return std::nullopt;
-  const auto metadata = j.find("metadata");
-  if (metadata == j.end() || metadata->is_null()) row.metadata = "{}";
-  else if (metadata->is_object()) row.metadata = metadata->dump();
-  else return std::nullopt;
-  const auto client_id = j.find("client_id");
-  if (client_id != j.end() && client_id->is_string()) row.client_id = client_id->get<std::string>();
-  else if (client_id != j.end() && !client_id->is_null()) return std::nullopt;
-  const auto reply_to = j.find("reply_to");
-  if (reply_to != j.end() && reply_to->is_string()) row.reply_to = reply_to->get<std::string>();
-  else if (reply_to != j.end() && !reply_to->is_null()) return std::nullopt;
+  row.id = m[kId].text();
+  row.conversation_id = m[kConversationId].text();
+  row.room = m[kRoom].text();
+  row.sender = m[kSender].text();
+  row.content = m[kContent].text();
+  row.type = m[kType].text();
+  row.created_at = m[kCreatedAt].text();
+  row.metadata = m[kMetadata].kind == JsonMember::Kind::Object ? std::string(m[kMetadata].raw) : "{}";
+  if (m[kClientId].is_string()) row.client_id = m[kClientId].text();
+  if (m[kReplyTo].is_string()) row.reply_to = m[kReplyTo].text();
   return row;
+}
+
+std::optional<StoredMessageKey> stored_message_key(std::string_view record) {
+  JsonMember m[kCount];
+  if (!scan_stored(record, m)) return std::nullopt;
+  return StoredMessageKey{m[kSender].text(), m[kRoom].text(), m[kClientId].is_string() ? m[kClientId].text() : ""};
 }
 
 }  // namespace mqchat

@@ -16,7 +16,7 @@ struct IngestRow {
   std::string sender;  // username; the shipper resolves its profile id from the user directory
   std::string content;
   std::string type;
-  std::string metadata;  // JSON text
+  std::string metadata;  // JSON text (the object as the record has it)
   std::optional<std::string> client_id;
   std::string created_at;  // RFC 3339
   std::optional<std::string> reply_to;  // the message this answers (checked by the merge)
@@ -25,5 +25,13 @@ struct IngestRow {
 // Nullopt when the record is not a stored message (a damaged or foreign record): such a record
 // goes the slow way, through mqchat_ingest, which keeps what Postgres refuses in ingest_rejects.
 std::optional<IngestRow> parse_ingest_row(std::string_view record);
+
+// What identifies a retry of a stored message, if `record` is one parse_ingest_row would take,
+// without copying the rest: the plugin remembers every message routed from another node (on the
+// broker thread). client_id empty: none.
+struct StoredMessageKey {
+  std::string sender, room, client_id;
+};
+std::optional<StoredMessageKey> stored_message_key(std::string_view record);
 
 }  // namespace mqchat

@@ -77,9 +77,9 @@ void MessagePipeline::remember_routed(std::string_view topic, std::string_view p
   const auto t = parse_chat_topic(topic);
   if (!t || t->channel != ChatChannel::Messages) return;
   // Only what the shipper can store (the stored form: a retry here spools it as it is).
-  const auto row = parse_ingest_row(payload);
-  if (row && row->client_id && !row->client_id->empty() && row->room == t->room_name)
-    routed_.remember(row->sender, t->room_name, *row->client_id, payload, now_s);
+  const auto key = stored_message_key(payload);
+  if (key && !key->client_id.empty() && key->room == t->room_name)
+    routed_.remember(key->sender, t->room_name, key->client_id, payload, now_s);
 }
 
 void MessagePipeline::on_chat_message(std::string_view sender, std::string_view room, std::string_view topic,

@@ -4,6 +4,10 @@
 
 #include "plugin/ingest_row.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace mqchat {
 namespace {
 
@@ -54,6 +58,30 @@ TEST(IngestRow, RefusesWhatIsNotAStoredMessage) {
   std::string array_metadata = kStored;
   replace(array_metadata, R"({"k":[1,2,{"x":null}]})", "[1]");
   EXPECT_FALSE(parse_ingest_row(array_metadata));
+}
+
+TEST(IngestRow, StoredMessageKeyIsTakenFromWhatParsesAsARow) {
+  const auto key = stored_message_key(kStored);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->sender, "alice");
+  EXPECT_EQ(key->room, "alice_bob");
+  EXPECT_EQ(key->client_id, "c-1");
+  std::string no_client_id = kStored;
+  replace(no_client_id, R"("client_id":"c-1")", R"("client_id":null)");
+  ASSERT_TRUE(stored_message_key(no_client_id));
+  EXPECT_EQ(stored_message_key(no_client_id)->client_id, "");
+  // Whatever parse_ingest_row refuses has no key either (a retry would spool it as it is).
+  for (const auto& [what, with] : std::vector<std::pair<std::string, std::string>>{
+           {R"("sender":"alice")", R"("sender":42)"},
+           {R"({"k":[1,2,{"x":null}]})", "[1]"},
+           {R"("content":"tab\there\nand \\ backslash",)", ""},
+           {R"("client_id":"c-1")", R"("client_id":7)"},
+           {R"("created_at")", R"("created_at":1,"x")"}}) {
+    std::string s = kStored;
+    replace(s, what, with);
+    EXPECT_FALSE(parse_ingest_row(s)) << s;
+    EXPECT_FALSE(stored_message_key(s)) << s;
+  }
 }
 
 }  // namespace

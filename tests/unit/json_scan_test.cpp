@@ -9,16 +9,22 @@
 namespace mqchat {
 namespace {
 
-using Kind = JsonStringMember::Kind;
+using Kind = JsonMember::Kind;
 const std::string_view kKeys[] = {"sender", "client_id", "room"};
 
+struct Found {
+  Kind kind = Kind::Absent;
+  std::string value;  // a string's, unescaped
+};
 struct Scan {
   bool ok;
-  JsonStringMember m[3];
+  Found m[3];
 };
 Scan scan(std::string_view text) {
+  JsonMember m[3];
   Scan s;
-  s.ok = scan_json_strings(text, kKeys, s.m, 3);
+  s.ok = scan_json_members(text, kKeys, m, 3);
+  for (size_t k = 0; k < 3; ++k) s.m[k] = {m[k].kind, m[k].is_string() ? m[k].text() : ""};
   return s;
 }
 
@@ -31,7 +37,7 @@ Scan reference(const std::string& text) {
   for (size_t k = 0; k < 3; ++k) {
     const auto it = j.find(std::string(kKeys[k]));
     if (it == j.end()) continue;
-    s.m[k].kind = it->is_string() ? Kind::String : Kind::Other;
+    s.m[k].kind = it->is_string() ? Kind::String : it->is_null() ? Kind::Null : it->is_object() ? Kind::Object : Kind::Other;
     if (it->is_string()) s.m[k].value = it->get<std::string>();
   }
   return s;
@@ -55,13 +61,26 @@ TEST(JsonScan, ReadsTopLevelStringsOnly) {
   EXPECT_EQ(s.m[2].value, "a_b");
 }
 
-TEST(JsonScan, AbsentNullAndNonStringsAreTold) {
-  const auto s = scan(R"( { "sender" : 12.5e-3 , "client_id" : null } )");
+TEST(JsonScan, AbsentNullObjectsAndOthersAreTold) {
+  const auto s = scan(R"( { "sender" : 12.5e-3 , "client_id" : null, "room": {"a": [1, {}]} } )");
   ASSERT_TRUE(s.ok);
   EXPECT_EQ(s.m[0].kind, Kind::Other);
-  EXPECT_EQ(s.m[1].kind, Kind::Other);
-  EXPECT_EQ(s.m[2].kind, Kind::Absent);
+  EXPECT_EQ(s.m[1].kind, Kind::Null);
+  EXPECT_EQ(s.m[2].kind, Kind::Object);
   EXPECT_TRUE(scan("{}").ok);
+  EXPECT_EQ(scan("{}").m[0].kind, Kind::Absent);
+}
+
+TEST(JsonScan, RawIsTheValuesTextInPlace) {
+  const std::string_view text = R"({"room":"a\nb", "client_id" : {"k": [1, "}"]} , "sender":true})";
+  JsonMember m[3];
+  ASSERT_TRUE(scan_json_members(text, kKeys, m, 3));
+  EXPECT_EQ(m[0].raw, "true");
+  EXPECT_EQ(m[1].raw, R"({"k": [1, "}"]})");
+  EXPECT_EQ(m[2].raw, R"(a\nb)");
+  EXPECT_TRUE(m[2].escaped);
+  EXPECT_EQ(m[2].text(), "a\nb");  // a newline
+  EXPECT_GE(m[1].raw.data(), text.data());
 }
 
 TEST(JsonScan, UnescapesValuesAndNames) {
