@@ -32,16 +32,46 @@ bool crc32c_hardware_available() {
   return available;
 }
 
+// Four eight-byte steps per turn of the loop (a loop of one step spent three instructions on
+// itself for every crc32 instruction), then at most one of 16 and 8 bytes and one crc32 each of
+// 4, 2 and 1 for the tail: every spooled message is checksummed on the broker thread.
 __attribute__((target("sse4.2"))) uint32_t crc32c_hardware(const void* data, size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
-  uint64_t crc = ~0u;
-  for (; n >= 8; n -= 8, p += 8) {
+  const auto load8 = [](const unsigned char* at) {
     uint64_t word;
-    std::memcpy(&word, p, sizeof word);
-    crc = __builtin_ia32_crc32di(crc, word);
+    std::memcpy(&word, at, sizeof word);
+    return word;
+  };
+  uint64_t crc = ~0u;
+  for (; n >= 32; n -= 32, p += 32) {
+    crc = __builtin_ia32_crc32di(crc, load8(p));
+    crc = __builtin_ia32_crc32di(crc, load8(p + 8));
+    crc = __builtin_ia32_crc32di(crc, load8(p + 16));
+    crc = __builtin_ia32_crc32di(crc, load8(p + 24));
+  }
+  if (n & 16) {
+    crc = __builtin_ia32_crc32di(crc, load8(p));
+    crc = __builtin_ia32_crc32di(crc, load8(p + 8));
+    p += 16;
+  }
+  if (n & 8) {
+    crc = __builtin_ia32_crc32di(crc, load8(p));
+    p += 8;
   }
   auto crc32 = static_cast<uint32_t>(crc);
-  for (; n > 0; --n, ++p) crc32 = __builtin_ia32_crc32qi(crc32, *p);
+  if (n & 4) {
+    uint32_t word;
+    std::memcpy(&word, p, sizeof word);
+    crc32 = __builtin_ia32_crc32si(crc32, word);
+    p += 4;
+  }
+  if (n & 2) {
+    uint16_t half;
+    std::memcpy(&half, p, sizeof half);
+    crc32 = __builtin_ia32_crc32hi(crc32, half);
+    p += 2;
+  }
+  if (n & 1) crc32 = __builtin_ia32_crc32qi(crc32, *p);
   return ~crc32;
 }
 #else
