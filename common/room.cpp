@@ -1,8 +1,13 @@
 #include "common/room.h"
 
+#include <algorithm>
 #include <array>
 
 #include "common/swar.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace mqchat {
 
@@ -44,21 +49,104 @@ bool is_valid_username(std::string_view name) {
   return true;
 }
 
+namespace {
+
+#if defined(__SSE2__)
+// Of the sixteen bytes at p: bit i of the result is set where byte i is neither '_' nor a username
+// character ([a-z0-9.-]), bit i of `underscores` where it is '_'. Each range is one add and one
+// signed compare: x + (0x80 - lo) is below 0x80 + (hi - lo + 1), as a signed byte, exactly when
+// lo <= x <= hi.
+inline uint32_t room_stops16(const char* p, uint32_t& underscores) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const auto in = [v](int lo, int hi) {
+    const __m128i shifted = _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - lo)));
+    return _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(0x80 + (hi - lo + 1))));
+  };
+  const __m128i us = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));
+  const __m128i ok = _mm_or_si128(_mm_or_si128(in('a', 'z'), in('0', '9')), _mm_or_si128(in('-', '.'), us));
+  underscores = static_cast<uint32_t>(_mm_movemask_epi8(us));
+  return ~static_cast<uint32_t>(_mm_movemask_epi8(ok)) & 0xFFFFu;
+}
+#endif
+
+// The pair room at [p, end) up to the first byte that is neither a username character nor '_'
+// (the returned stop, `end` if none): every WRITE check reads one, sixteen bytes at a time where
+// there are that many. `sep` is where its only '_' is, or npos when there is none or more than
+// one (then the stop is not to be used either: no room).
+const char* scan_room(const char* p, const char* end, size_t& sep) {
+  const char* const begin = p;
+  bool seen = false;
+  sep = std::string_view::npos;
+#if defined(__SSE2__)
+  if (end - p >= 16) {
+    while (p < end) {
+      // The last sixteen may overlap the ones before: the bytes already read are shifted out.
+      const unsigned skip = end - p >= 16 ? 0 : static_cast<unsigned>(16 - (end - p));
+      uint32_t underscores;
+      const uint32_t stops = room_stops16(p - skip, underscores) >> skip;
+      underscores >>= skip;
+      if (stops) underscores &= (stops & (0u - stops)) - 1;  // only those before the first stop
+      if (underscores) {
+        if (seen || (underscores & (underscores - 1))) {  // a second '_': no room
+          sep = std::string_view::npos;
+          return p;
+        }
+        seen = true;
+        sep = static_cast<size_t>(p - begin) + static_cast<size_t>(__builtin_ctz(underscores));
+      }
+      if (stops) return p + __builtin_ctz(stops);
+      p += 16 - skip;
+    }
+    return p;
+  }
+#endif
+  for (; p < end; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (kUsernameChar[c]) continue;
+    if (c != '_') return p;
+    if (seen) {
+      sep = std::string_view::npos;
+      return p;
+    }
+    seen = true;
+    sep = static_cast<size_t>(p - begin);
+  }
+  return p;
+}
+
+// Bytes a < b (as std::string_view compares them), eight at a time: the two names of a room.
+inline bool bytes_less(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const uint64_t x = swar::load8(a.data() + i), y = swar::load8(b.data() + i);
+    if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y);
+  }
+  for (; i < n; ++i)
+    if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+  return a.size() < b.size();
+}
+
+// The room of `name` (the bytes before `stop` with one '_' at `sep`, each other one a username
+// character) if both names have a username's shape and are in byte order. A username character
+// is alphanumeric exactly when it is at least '0' ('-' and '.' are below it).
+std::optional<Room> room_of(std::string_view name, size_t sep) {
+  if (sep == std::string_view::npos || sep == 0 || sep > 32 || name.size() - sep - 1 > 32 || sep + 1 == name.size())
+    return std::nullopt;
+  if (name[0] < '0' || name[sep + 1] < '0') return std::nullopt;
+  Room room{name.substr(0, sep), name.substr(sep + 1)};
+  if (!bytes_less(room.first, room.second)) return std::nullopt;
+  return room;
+}
+
+}  // namespace
+
 std::optional<Room> parse_room(std::string_view name) {
   // One pass over the room (every WRITE check parses one): each byte a username character but for
   // the single '_' between the two names; then what is_valid_username checks besides characters.
-  size_t sep = std::string_view::npos;
-  for (size_t i = 0; i < name.size(); ++i) {
-    const auto c = static_cast<unsigned char>(name[i]);
-    if (kUsernameChar[c]) continue;
-    if (c != '_' || sep != std::string_view::npos) return std::nullopt;
-    sep = i;
-  }
-  if (sep == std::string_view::npos) return std::nullopt;
-  Room room{name.substr(0, sep), name.substr(sep + 1)};
-  if (!has_username_shape(room.first) || !has_username_shape(room.second)) return std::nullopt;
-  if (!(room.first < room.second)) return std::nullopt;  // string_view compares bytes
-  return room;
+  size_t sep;
+  if (scan_room(name.data(), name.data() + name.size(), sep) != name.data() + name.size()) return std::nullopt;
+  return room_of(name, sep);
 }
 
 std::optional<std::string> make_room(std::string_view u1, std::string_view u2) {
@@ -80,15 +168,30 @@ bool is_group_room(std::string_view name) {
 
 std::optional<ChatTopic> parse_chat_topic(std::string_view topic) {
   constexpr std::string_view prefix = "chat/";
-  if (topic.substr(0, prefix.size()) != prefix) return std::nullopt;
+  if (topic.size() < prefix.size() || !swar::equal_bytes(topic.data(), prefix.data(), prefix.size())) return std::nullopt;
   topic.remove_prefix(prefix.size());
-  const auto slash = topic.find('/');
-  if (slash == std::string_view::npos) return std::nullopt;
+  const char* const begin = topic.data();
+  const char* const end = begin + topic.size();
+  // A pair room is read up to the '/' that ends it in the same pass; anything else (a group
+  // room's ':', no '/') is looked at again the plain way.
+  size_t sep;
+  const char* stop = scan_room(begin, end, sep);
+  size_t slash;
+  std::optional<Room> room;
+  bool group = false;
+  if (stop != end && *stop == '/' && sep != std::string_view::npos) {
+    slash = static_cast<size_t>(stop - begin);
+    room = room_of(topic.substr(0, slash), sep);
+    if (!room) return std::nullopt;  // only username characters and one '_': not a group room either
+  } else {
+    slash = topic.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    room = parse_room(topic.substr(0, slash));
+    group = !room && is_group_room(topic.substr(0, slash));
+    if (!room && !group) return std::nullopt;
+  }
   const auto room_name = topic.substr(0, slash);
   const auto channel = topic.substr(slash + 1);
-  const auto room = parse_room(room_name);
-  const bool group = !room && is_group_room(room_name);
-  if (!room && !group) return std::nullopt;
   for (size_t i = 0; i < std::size(kChannels); ++i) {
     if (swar::equal(channel, kChannels[i])) return ChatTopic{room_name, room ? *room : Room{}, static_cast<ChatChannel>(i), group};
   }

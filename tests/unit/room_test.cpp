@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace mqchat;
@@ -146,4 +148,58 @@ TEST(Room, PrivateReplyTopicsAreOnlyTheRequestersOwn) {
   EXPECT_FALSE(is_private_reply_topic("users/alice/x/", "alice"));
   EXPECT_FALSE(is_private_reply_topic("chat/alice_bob/messages", "alice"));
   EXPECT_FALSE(is_private_reply_topic("users/alice", "alice"));
+}
+
+TEST(ChatTopic, OnePassParseAgreesWithTheDefinition) {
+  // The definition: "chat/", the room up to the first '/', a pair room by parse_room's definition
+  // or a group room, then a known channel as the rest.
+  const auto room_by_definition = [](std::string_view name) {
+    const auto sep = name.find('_');
+    if (sep == std::string_view::npos) return false;
+    const auto a = name.substr(0, sep), b = name.substr(sep + 1);
+    return is_valid_username(a) && is_valid_username(b) && a < b;
+  };
+  const auto by_definition = [&](std::string_view topic) -> std::optional<std::pair<std::string, ChatChannel>> {
+    if (topic.substr(0, 5) != "chat/") return std::nullopt;
+    topic.remove_prefix(5);
+    const auto slash = topic.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    const auto room = topic.substr(0, slash), channel = topic.substr(slash + 1);
+    if (!room_by_definition(room) && !is_group_room(room)) return std::nullopt;
+    for (auto c : {ChatChannel::Messages, ChatChannel::Typing, ChatChannel::History, ChatChannel::Read,
+                   ChatChannel::Edit, ChatChannel::Delete, ChatChannel::Events, ChatChannel::React,
+                   ChatChannel::Archive, ChatChannel::Mute})
+      if (channel_name(c) == channel) return std::pair{std::string(room), c};
+    return std::nullopt;
+  };
+  std::vector<std::string> topics = {"", "chat", "chat/", "chat//", "chat/_/messages", "chat/a_/messages",
+                                     "chat/_b/messages", "chat/a_b/messages", "chat/a_b/", "chat/a_b",
+                                     "chat/a_b_c/messages", "chat/a__b/typing", "chat/g:0123456789abcdef/messages",
+                                     "chat/g:0123456789abcdeF/messages", "chat/" + std::string(32, 'a') + "_b/read",
+                                     "chat/" + std::string(33, 'a') + "_b/read", "chat/a_" + std::string(32, 'b') + "/edit",
+                                     "chat/a_" + std::string(33, 'b') + "/edit"};
+  // Every byte value at every place: the room is read eight bytes at a time up to its '/'.
+  for (const std::string base : {"chat/alice_bob/messages", "chat/0.a-_z9/typing", "chat/bench-r0_bench-s0/messages",
+                                 "chat/a_bcdefghijklmnop/events", "chat/abcdefghij_kz/mute", "chat/a_b/read",
+                                 "chat/ab_cdefgh/delete", "chat/abcdefg_h/react", "chat/g:00000000000000ff/archive"}) {
+    for (size_t at = 0; at < base.size(); ++at) {
+      for (int c = 0; c < 256; ++c) {
+        std::string topic = base;
+        topic[at] = static_cast<char>(c);
+        topics.push_back(topic);
+      }
+    }
+  }
+  for (const auto& topic : topics) {
+    const auto t = parse_chat_topic(topic);
+    const auto expected = by_definition(topic);
+    ASSERT_EQ(t.has_value(), expected.has_value()) << topic;
+    if (!t) continue;
+    EXPECT_EQ(t->room_name, expected->first) << topic;
+    EXPECT_EQ(t->channel, expected->second) << topic;
+    EXPECT_EQ(t->group, is_group_room(t->room_name)) << topic;
+    if (!t->group) {
+      EXPECT_EQ(std::string(t->room.first) + "_" + std::string(t->room.second), t->room_name) << topic;
+    }
+  }
 }
