@@ -8,6 +8,7 @@
 // front as they age out, and the index is an open-addressing table of pointers to them. The hash
 // is keyed with a random secret: client ids are chosen by clients, and a table whose collisions
 // they could predict would let one of them slow the broker thread down.
+#include <climits>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -25,15 +26,16 @@ class DedupCache {
   DedupCache(const DedupCache&) = delete;
   DedupCache& operator=(const DedupCache&) = delete;
 
-  // A composed key and its hash, so a lookup and the remember that follows it do the work once.
-  // Valid until the next key() on this cache.
+  // A key's three parts and its hash, so a lookup and the remember that follows it hash once. It
+  // views the parts: valid while they are. Records hold the parts joined by NUL (which none of
+  // the first two contains: usernames and room names are refused with NUL; the last part may,
+  // being last); they are compared part by part, never composed first.
   struct Key {
-    std::string_view text;
+    std::string_view a, b, c;
     uint64_t hash = 0;
+    size_t size() const { return a.size() + b.size() + c.size() + 2; }
   };
-  // The parts joined by NUL, which none of them contains (usernames, room names, client ids are
-  // refused with NUL; the last part may, being last).
-  Key key(std::string_view a, std::string_view b, std::string_view c);
+  Key key(std::string_view a, std::string_view b, std::string_view c) const;
 
   // The stored payload of an earlier key within the window, if any; valid until the next call.
   std::optional<std::string_view> find(const Key& key, int64_t now_s);
@@ -81,11 +83,15 @@ class DedupCache {
   int64_t window_;
   size_t max_entries_;
   uint64_t secret_;
+  // expire() has nothing to do before this second unless records_ > max_entries_: the oldest
+  // record's age limit (its at_s + window), or the largest value while there is no record.
+  bool expiry_due(int64_t now_s) const { return now_s > oldest_expires_s_ || records_ > max_entries_; }
+
   std::deque<Chunk> chunks_;    // oldest first
   size_t records_ = 0;          // in the chunks, live or replaced
+  int64_t oldest_expires_s_ = INT64_MAX;
   size_t live_ = 0;             // in the index
   std::vector<Record*> slots_;  // linear probing; nullptr = empty; a power of two in size
-  std::vector<char> key_buffer_;  // reused for composing keys; only grows: no allocation per message
 };
 
 }  // namespace mqchat
