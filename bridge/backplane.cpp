@@ -17,7 +17,13 @@ namespace mqchat::bridge {
 using namespace std::chrono_literals;
 
 namespace {
-const std::string kStream = "mqchat:bp";
+// Each node appends what it forwards to a stream of its own, read by the other nodes only: a
+// reader never wakes for, receives or skips its own node's entries (with one shared stream, every
+// entry woke every reader and the origin's threw it away). Entries every node must inject, the
+// writer's included (a dead node's users going offline), go to the shared stream, which every
+// reader reads (bridges from before per-node streams wrote everything there).
+const std::string kSharedStream = "mqchat:bp";
+const std::string kNodeStreamPrefix = "mqchat:bp:";  // + node id
 const std::string kRetained = "mqchat:retained";  // topic → payload of every retained forward
 const std::string kNodes = "mqchat:nodes";
 constexpr size_t kQueueMax = 200000;       // items waiting for Redis; beyond, dropped and counted
@@ -216,7 +222,10 @@ void Dedup::record(const std::string& origin, const std::string& boot, uint64_t 
 }  // namespace backplane_rules
 
 Backplane::Backplane(const Options& options)
-    : options_(options), boot_(random_boot_id()), client_id_(options.client_id + "-bp-" + options.node_id) {
+    : options_(options),
+      boot_(random_boot_id()),
+      client_id_(options.client_id + "-bp-" + options.node_id),
+      own_stream_(kNodeStreamPrefix + options.node_id) {
   mosquitto_lib_init();
   // Clean session: the link only drops when the local broker does, and then its clients are gone.
   mosq_ = mosquitto_new(client_id_.c_str(), true, this);
@@ -361,7 +370,7 @@ std::vector<std::string> Backplane::xadd_args(const Item& item, bool all) const 
   h.seq = item.seq;
   h.retained = item.retained;
   h.qos = item.qos;
-  return {"XADD", kStream, "MAXLEN", "~", kStreamMaxLen, "*", "h", backplane_rules::encode_header(h),
+  return {"XADD", all ? kSharedStream : own_stream_, "MAXLEN", "~", kStreamMaxLen, "*", "h", backplane_rules::encode_header(h),
           "t",    item.topic, "p", item.payload};
 }
 
@@ -554,84 +563,125 @@ bool Backplane::publish_local(const std::string& topic, const std::string& paylo
   return publish(topic, payload, 1, true);
 }
 
+// The streams this reader takes entries from: the shared one and every other node's (the members of
+// kNodes, looked at again every second). A stream is read from where this reader left it; one
+// found later from where this reader began (Redis' clock then), so a node that joins is read from
+// its first entry and nothing written before this reader started is injected.
+bool Backplane::refresh_streams(RedisLink& redis, std::map<std::string, std::string>& last_ids,
+                                std::string& start_id) {
+  if (start_id.empty()) {
+    const auto t = redis.command({"TIME"});
+    if (!t || t->type != REDIS_REPLY_ARRAY || t->elements != 2) return false;
+    const long long ms = std::stoll(str_of(t->element[0])) * 1000 + std::stoll(str_of(t->element[1])) / 1000;
+    start_id = std::to_string(ms) + "-0";
+    last_ids.emplace(kSharedStream, start_id);
+  }
+  const auto nodes = redis.command({"SMEMBERS", kNodes});
+  if (!nodes) return false;
+  if (nodes->type == REDIS_REPLY_ARRAY)
+    for (size_t i = 0; i < nodes->elements; ++i)
+      if (const std::string node = str_of(nodes->element[i]); !node.empty() && node != options_.node_id)
+        last_ids.emplace(kNodeStreamPrefix + node, start_id);  // kept when the node goes: it may return
+  return true;
+}
+
 void Backplane::read_loop() {
   RedisLink redis(parse_host_ports(options_.backplane_sentinels), options_.backplane_master,
                   options_.backplane_sentinels.empty() ? parse_host_ports(options_.backplane_redis).at(0) : HostPort{},
                   3000);
+  // Per stream: a sequence number is increasing within one stream, not across the two an origin
+  // writes to (its own and the shared one), so repeats are told per (stream, origin, boot).
   backplane_rules::Dedup dedup;
-  std::string last_id;  // empty until the stream's current end is known: we start from there
+  std::map<std::string, std::string> last_ids;  // stream → the last id taken from it
+  std::string start_id;
+  auto next_refresh = std::chrono::steady_clock::now();
   while (!stop_) {
     if (!mqtt_up_) {
       std::this_thread::sleep_for(50ms);
       continue;
     }
-    if (last_id.empty()) {
-      const auto r = redis.command({"XREVRANGE", kStream, "+", "-", "COUNT", "1"});
-      if (!r) {
-        std::this_thread::sleep_for(200ms);
+    if (std::chrono::steady_clock::now() >= next_refresh) {
+      if (!refresh_streams(redis, last_ids, start_id)) {
+        std::this_thread::sleep_for(200ms);  // failover: Sentinel is asked again on the next command
         continue;
       }
-      last_id = r->type == REDIS_REPLY_ARRAY && r->elements > 0 ? str_of(r->element[0]->element[0]) : "0-0";
+      next_refresh = std::chrono::steady_clock::now() + 1s;
     }
     if (resync_due_.exchange(false) && !resync_retained(redis)) {
       resync_due_ = true;
       std::this_thread::sleep_for(200ms);
       continue;
     }
-    const auto r = redis.command({"XREAD", "COUNT", "1000", "BLOCK", "1000", "STREAMS", kStream, last_id});
+    // Blocks at most until the next look for new nodes.
+    std::vector<std::string> argv = {"XREAD", "COUNT", "1000", "BLOCK", "1000", "STREAMS"};
+    for (const auto& [stream, id] : last_ids) argv.push_back(stream);
+    for (const auto& [stream, id] : last_ids) argv.push_back(id);
+    const auto r = redis.command(argv);
     if (!r) {
-      std::this_thread::sleep_for(200ms);  // failover: Sentinel is asked again on the next command
+      std::this_thread::sleep_for(200ms);
       continue;
     }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) continue;  // timeout
-    const redisReply* entries = r->element[0]->element[1];
-    std::string batch_last = last_id;
-    for (size_t i = 0; i < entries->elements; ++i) {
-      const redisReply* entry = entries->element[i];
-      const BackplaneEntry e = parse_entry(entry->element[1]);
-      const std::string id = str_of(entry->element[0]);
-      if ((e.origin == options_.node_id && !e.all) || e.topic.empty()) {
-        batch_last = id;
-        continue;
-      }
-      if (!dedup.is_new(e.origin, e.boot, e.seq)) {
-        ++duplicates_;
-        batch_last = id;
-        continue;
-      }
-      // An "offline" decided elsewhere may be overtaken by a connection since (here or on a third
-      // node: they race through different bridges): injected only if still nobody holds the user.
-      if (const auto user = backplane_rules::presence_user(e.topic);
-          user && backplane_rules::presence_online(e.payload) == false) {
-        const auto live = redis.command({"EVAL", kLiveScript, "0", *user});
-        if (!live) break;  // Redis away: read again from batch_last
-        if (live->type == REDIS_REPLY_INTEGER && live->integer > 0) {
-          dedup.record(e.origin, e.boot, e.seq);
-          batch_last = id;
-          continue;
-        }
-      }
-      std::string key;
-      if (!first_copy(e.topic, e.payload, &key)) {  // this node published (or injected) it already
-        dedup.record(e.origin, e.boot, e.seq);
-        batch_last = id;
-        continue;
-      }
-      // Bounded: at most kUnackedMax injected publishes wait for their PUBACK.
-      while (unacked_ > kUnackedMax && mqtt_up_ && !stop_) std::this_thread::sleep_for(1ms);
-      if (!publish(e.topic, e.payload, e.qos, e.retained)) {  // broker away: read again from batch_last
-        if (!key.empty()) {
-          std::lock_guard<std::mutex> lock(recent_mu_);
-          recent_.forget(key);
-        }
-        break;
-      }
-      dedup.record(e.origin, e.boot, e.seq);
-      ++injected_;
-      batch_last = id;
+    if (r->type != REDIS_REPLY_ARRAY) continue;  // timeout (nil)
+    for (size_t s = 0; s < r->elements; ++s) {
+      const std::string stream = str_of(r->element[s]->element[0]);
+      const auto last = last_ids.find(stream);
+      if (last == last_ids.end()) continue;
+      if (!inject_entries(redis, dedup, stream, r->element[s]->element[1], last->second)) break;
     }
-    last_id = batch_last;
   }
+}
+
+// One stream's share of an XREAD reply; `last_id` advances past each entry taken. False when the
+// broker or Redis went away: the rest is read again from `last_id`.
+bool Backplane::inject_entries(RedisLink& redis, backplane_rules::Dedup& dedup, const std::string& stream,
+                               const redisReply* entries, std::string& last_id) {
+  const std::string origin_prefix = stream + '\x1f';
+  for (size_t i = 0; i < entries->elements; ++i) {
+    const redisReply* entry = entries->element[i];
+    const BackplaneEntry e = parse_entry(entry->element[1]);
+    const std::string id = str_of(entry->element[0]);
+    const std::string origin = origin_prefix + e.origin;
+    if ((e.origin == options_.node_id && !e.all) || e.topic.empty()) {  // own entries: bridges of before
+      last_id = id;
+      continue;
+    }
+    if (!dedup.is_new(origin, e.boot, e.seq)) {
+      ++duplicates_;
+      last_id = id;
+      continue;
+    }
+    // An "offline" decided elsewhere may be overtaken by a connection since (here or on a third
+    // node: they race through different bridges): injected only if still nobody holds the user.
+    if (const auto user = backplane_rules::presence_user(e.topic);
+        user && backplane_rules::presence_online(e.payload) == false) {
+      const auto live = redis.command({"EVAL", kLiveScript, "0", *user});
+      if (!live) return false;  // Redis away
+      if (live->type == REDIS_REPLY_INTEGER && live->integer > 0) {
+        dedup.record(origin, e.boot, e.seq);
+        last_id = id;
+        continue;
+      }
+    }
+    std::string key;
+    if (!first_copy(e.topic, e.payload, &key)) {  // this node published (or injected) it already
+      dedup.record(origin, e.boot, e.seq);
+      last_id = id;
+      continue;
+    }
+    // Bounded: at most kUnackedMax injected publishes wait for their PUBACK.
+    while (unacked_ > kUnackedMax && mqtt_up_ && !stop_) std::this_thread::sleep_for(1ms);
+    if (!publish(e.topic, e.payload, e.qos, e.retained)) {  // broker away
+      if (!key.empty()) {
+        std::lock_guard<std::mutex> lock(recent_mu_);
+        recent_.forget(key);
+      }
+      return false;
+    }
+    dedup.record(origin, e.boot, e.seq);
+    ++injected_;
+    last_id = id;
+  }
+  return true;
 }
 
 void Backplane::stats_loop() {

@@ -3,11 +3,11 @@
 // and services published on the others. Only runs when the bridge is given a Redis (Sentinel)
 // address; the single-node bridge never builds one.
 //
-//   local broker ──MQTT 5 no-local sub──▶ writer ──XADD──▶ Redis stream mqchat:bp
-//   Redis stream ──XREAD──▶ reader ──publish (as the service account)──▶ local broker
+//   local broker ──MQTT 5 no-local sub──▶ writer ──XADD──▶ Redis stream mqchat:bp:<this node>
+//   Redis streams mqchat:bp:<other nodes>, mqchat:bp ──XREAD──▶ reader ──publish──▶ local broker
 //
 // Loop-free: the backplane's own MQTT connection subscribes with no-local, so what it injects is
-// never handed back to it, and the reader skips entries of its own node. Each entry carries its
+// never handed back to it, and the reader does not read its own node's stream. Each entry carries its
 // origin node, the origin's boot id and a sequence number, so an entry written twice (a retry across
 // a Redis failover) is injected once. Presence is aggregated in Redis (which nodes hold a user),
 // with node heartbeats: a dead node's users go offline unless another node holds them.
@@ -112,6 +112,9 @@ class Backplane {
   void push(Item item);
   void write_loop();
   void read_loop();
+  bool refresh_streams(RedisLink& redis, std::map<std::string, std::string>& last_ids, std::string& start_id);
+  bool inject_entries(RedisLink& redis, backplane_rules::Dedup& dedup, const std::string& stream,
+                      const redisReply* entries, std::string& last_id);
   void stats_loop();
   bool write_batch(RedisLink& redis, std::deque<Item>& batch);
   bool handle_presence(RedisLink& redis, Item& item);
@@ -128,6 +131,7 @@ class Backplane {
   const Options& options_;
   const std::string boot_;
   const std::string client_id_;
+  const std::string own_stream_;  // mqchat:bp:<node id>: what this node forwards
   // libmosquitto, not Paho: Paho C 1.3 injected ~30 QoS 1 messages/s here under the broker's
   // receive maximum; libmosquitto keeps its window full (thousands per second).
   struct mosquitto* mosq_ = nullptr;
