@@ -555,7 +555,7 @@ bool Backplane::publish(const std::string& topic, const std::string& payload, in
   const int rc = mosquitto_publish_v5(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos,
                                       retained, nullptr);
   if (rc != MOSQ_ERR_SUCCESS) return false;
-  if (qos > 0) ++unacked_;
+  ++unacked_;  // on_publish comes once for every publish: at its PUBACK, or when QoS 0 was written
   return true;
 }
 

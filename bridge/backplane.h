@@ -135,7 +135,7 @@ class Backplane {
   // libmosquitto, not Paho: Paho C 1.3 injected ~30 QoS 1 messages/s here under the broker's
   // receive maximum; libmosquitto keeps its window full (thousands per second).
   struct mosquitto* mosq_ = nullptr;
-  std::atomic<long> unacked_{0};  // injected QoS 1 publishes without PUBACK yet: bounded
+  std::atomic<long> unacked_{0};  // injected, not yet acknowledged (QoS 1) or written (QoS 0): bounded
   std::atomic<bool> stop_{false}, mqtt_up_{false}, awaiting_uptime_{false}, resync_due_{false};
   long last_uptime_s_ = -1;  // libmosquitto's thread only
 
