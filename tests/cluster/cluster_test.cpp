@@ -198,6 +198,15 @@ TEST(ClusterBenchSmoke, OneNodeAndSplitRunsReport) {
   }
   std::ifstream md(out + "/results.md");
   EXPECT_TRUE(md.good());
+  // The medians table over runs (here the same run twice): one row per layout.
+  const std::string medians = out + "/medians.md";
+  const std::string table = "python3 '" + std::string(MQCHAT_SOURCE_DIR) + "/bench/cluster_medians.py' smoke='" + out +
+                            "," + out + "' > '" + medians + "'";
+  ASSERT_EQ(run_command(table), 0) << table;
+  std::ifstream rows(medians);
+  int smoke_rows = 0;
+  for (std::string line; std::getline(rows, line);) smoke_rows += line.rfind("| smoke | ", 0) == 0;
+  EXPECT_EQ(smoke_rows, 2);
 }
 
 // A client that published on one node, lost that connection before its PUBACK and published the
