@@ -17,9 +17,11 @@
 -- On a large existing table, build it first with CREATE INDEX CONCURRENTLY (same name and
 -- expression) so that this migration finds it and writes are not blocked meanwhile.
 --
--- The key function (and the tag it uses) is IMMUTABLE SQL over built-in functions only: Postgres
--- inlines it in the index expression, so an insert pays no function call, and a search uses the
--- index by writing the same expression and builds its keys with the same tag.
+-- The key function (and the tag it uses) is IMMUTABLE SQL over built-in functions only, so a search
+-- uses the index by writing the same expression and builds its keys with the same tag. Postgres
+-- does not inline it (array_to_string is only STABLE): each insert calls it as a SQL function,
+-- ~2.6 us per row (pg_stat_statements, track = all; docs/PERFORMANCE.md). (An earlier version of
+-- this comment said it was inlined; nothing else changed.)
 create or replace function mqchat_search_tag(conv uuid) returns text
 language sql immutable parallel safe as $$ select right(conv::text, 12) $$;
 create or replace function mqchat_search_keys(conv uuid, words tsvector) returns text[]
