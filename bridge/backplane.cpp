@@ -210,13 +210,19 @@ bool RecentKeys::seen_or_add(const std::string& key, int64_t now_s) {
   return false;
 }
 
-bool Dedup::is_new(const std::string& origin, const std::string& boot, uint64_t seq) const {
-  const auto it = highest_.find(origin + "/" + boot);
+namespace {
+std::string dedup_key(const std::string& stream, const std::string& origin, const std::string& boot) {
+  return stream + '\x1f' + origin + '\x1f' + boot;
+}
+}  // namespace
+
+bool Dedup::is_new(const std::string& stream, const std::string& origin, const std::string& boot, uint64_t seq) const {
+  const auto it = highest_.find(dedup_key(stream, origin, boot));
   return it == highest_.end() || seq > it->second;
 }
 
-void Dedup::record(const std::string& origin, const std::string& boot, uint64_t seq) {
-  auto& high = highest_[origin + "/" + boot];
+void Dedup::record(const std::string& stream, const std::string& origin, const std::string& boot, uint64_t seq) {
+  auto& high = highest_[dedup_key(stream, origin, boot)];
   high = std::max(high, seq);
 }
 }  // namespace backplane_rules
@@ -589,8 +595,6 @@ void Backplane::read_loop() {
   RedisLink redis(parse_host_ports(options_.backplane_sentinels), options_.backplane_master,
                   options_.backplane_sentinels.empty() ? parse_host_ports(options_.backplane_redis).at(0) : HostPort{},
                   3000);
-  // Per stream: a sequence number is increasing within one stream, not across the two an origin
-  // writes to (its own and the shared one), so repeats are told per (stream, origin, boot).
   backplane_rules::Dedup dedup;
   std::map<std::string, std::string> last_ids;  // stream → the last id taken from it
   std::string start_id;
@@ -635,17 +639,20 @@ void Backplane::read_loop() {
 // broker or Redis went away: the rest is read again from `last_id`.
 bool Backplane::inject_entries(RedisLink& redis, backplane_rules::Dedup& dedup, const std::string& stream,
                                const redisReply* entries, std::string& last_id) {
-  const std::string origin_prefix = stream + '\x1f';
   for (size_t i = 0; i < entries->elements; ++i) {
     const redisReply* entry = entries->element[i];
     const BackplaneEntry e = parse_entry(entry->element[1]);
     const std::string id = str_of(entry->element[0]);
-    const std::string origin = origin_prefix + e.origin;
     if ((e.origin == options_.node_id && !e.all) || e.topic.empty()) {  // own entries: bridges of before
       last_id = id;
       continue;
     }
-    if (!dedup.is_new(origin, e.boot, e.seq)) {
+    // Taken: not injected again, not read again.
+    const auto taken = [&] {
+      dedup.record(stream, e.origin, e.boot, e.seq);
+      last_id = id;
+    };
+    if (!dedup.is_new(stream, e.origin, e.boot, e.seq)) {
       ++duplicates_;
       last_id = id;
       continue;
@@ -657,15 +664,13 @@ bool Backplane::inject_entries(RedisLink& redis, backplane_rules::Dedup& dedup, 
       const auto live = redis.command({"EVAL", kLiveScript, "0", *user});
       if (!live) return false;  // Redis away
       if (live->type == REDIS_REPLY_INTEGER && live->integer > 0) {
-        dedup.record(origin, e.boot, e.seq);
-        last_id = id;
+        taken();
         continue;
       }
     }
     std::string key;
     if (!first_copy(e.topic, e.payload, &key)) {  // this node published (or injected) it already
-      dedup.record(origin, e.boot, e.seq);
-      last_id = id;
+      taken();
       continue;
     }
     // Bounded: at most kUnackedMax injected publishes wait for their PUBACK.
@@ -677,9 +682,8 @@ bool Backplane::inject_entries(RedisLink& redis, backplane_rules::Dedup& dedup, 
       }
       return false;
     }
-    dedup.record(origin, e.boot, e.seq);
+    taken();
     ++injected_;
-    last_id = id;
   }
   return true;
 }

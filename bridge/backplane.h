@@ -77,11 +77,13 @@ class RecentKeys {
   std::unordered_map<std::string, int64_t> at_;  // hashed: the keys share long prefixes (the topic)
   std::deque<std::pair<int64_t, std::string>> order_;
 };
-// Highest sequence injected per (origin, boot): a sequence number at or below it is a repeat.
+// Highest sequence injected per (stream, origin, boot): a sequence number at or below it is a
+// repeat. Per stream: an origin's numbers rise within each stream it writes to (its own and the
+// shared one), not across them.
 class Dedup {
  public:
-  bool is_new(const std::string& origin, const std::string& boot, uint64_t seq) const;
-  void record(const std::string& origin, const std::string& boot, uint64_t seq);
+  bool is_new(const std::string& stream, const std::string& origin, const std::string& boot, uint64_t seq) const;
+  void record(const std::string& stream, const std::string& origin, const std::string& boot, uint64_t seq);
 
  private:
   std::map<std::string, uint64_t> highest_;

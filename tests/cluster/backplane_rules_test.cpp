@@ -92,18 +92,21 @@ TEST(BackplaneRules, InjectedQosIsTheTopics) {
   EXPECT_EQ(injected_qos("chat//typing"), 0);
 }
 
-TEST(BackplaneRules, DedupSkipsRepeatsPerOriginAndBoot) {
+TEST(BackplaneRules, DedupSkipsRepeatsPerStreamOriginAndBoot) {
   backplane_rules::Dedup d;
-  EXPECT_TRUE(d.is_new("node1", "b1", 1));
-  d.record("node1", "b1", 1);
-  EXPECT_FALSE(d.is_new("node1", "b1", 1));  // the same entry written twice across a failover
-  EXPECT_TRUE(d.is_new("node1", "b1", 2));
-  EXPECT_TRUE(d.is_new("node2", "b1", 1));   // another origin
-  EXPECT_TRUE(d.is_new("node1", "b2", 1));   // node1 restarted: numbering starts over
-  d.record("node1", "b1", 5);
-  EXPECT_FALSE(d.is_new("node1", "b1", 3));
-  d.record("node1", "b1", 4);                // never goes back
-  EXPECT_FALSE(d.is_new("node1", "b1", 5));
+  const std::string s = "mqchat:bp:node1";
+  EXPECT_TRUE(d.is_new(s, "node1", "b1", 1));
+  d.record(s, "node1", "b1", 1);
+  EXPECT_FALSE(d.is_new(s, "node1", "b1", 1));  // the same entry written twice across a failover
+  EXPECT_TRUE(d.is_new(s, "node1", "b1", 2));
+  EXPECT_TRUE(d.is_new(s, "node2", "b1", 1));   // another origin
+  EXPECT_TRUE(d.is_new(s, "node1", "b2", 1));   // node1 restarted: numbering starts over
+  d.record(s, "node1", "b1", 5);
+  EXPECT_FALSE(d.is_new(s, "node1", "b1", 3));
+  d.record(s, "node1", "b1", 4);                // never goes back
+  EXPECT_FALSE(d.is_new(s, "node1", "b1", 5));
+  // The same origin's lower numbers in its other stream (the shared one) are not repeats.
+  EXPECT_TRUE(d.is_new("mqchat:bp", "node1", "b1", 3));
 }
 
 TEST(RedisLink, ParsesHostPortLists) {
