@@ -17,6 +17,8 @@
 -- On a large existing table, build it first with CREATE INDEX CONCURRENTLY (same name and
 -- expression) so that this migration finds it and writes are not blocked meanwhile.
 --
+-- (061 rewrites the key function in PL/pgSQL with the same body, and turns GIN's pending list back on
+-- at 64 kB, emptied by every shipper batch: cheaper inserts, the same keys and searches.)
 -- The key function (and the tag it uses) is IMMUTABLE SQL over built-in functions only, so a search
 -- uses the index by writing the same expression and builds its keys with the same tag. Postgres
 -- does not inline it (array_to_string is only STABLE): each insert calls it as a SQL function,

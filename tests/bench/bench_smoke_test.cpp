@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -155,6 +156,26 @@ TEST(BenchSmoke, SearchBenchmarkRunsEveryKindOfQuery) {
     EXPECT_GT(r[kind]["p99_ms"].get<double>(), 0) << kind;
   }
   EXPECT_GT(r["common"]["mean_results"].get<double>(), 1) << "common words are found";
+}
+
+// bench/insert_instructions.sh at a toy size: its own Postgres under callgrind, every migration,
+// batches merged by mqchat_ingest_staged; a positive count per batch and per row.
+TEST(BenchSmoke, InsertInstructionsCountsABatchUnderCallgrind) {
+  std::string output;
+  const fs::path script = fs::path(MQCHAT_BENCH_RUN).parent_path() / "insert_instructions.sh";
+  ASSERT_EQ(run_command(script.string() + " 4 2>&1", &output), 0) << output;
+  std::istringstream lines(output);
+  std::string line;
+  long long batch = 0, row = 0;
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    if (fields >> rows >> batch >> row && rows == 4) break;
+    rows = 0;
+  }
+  ASSERT_EQ(rows, 4) << output;
+  EXPECT_GT(batch, 100000) << output;
+  EXPECT_EQ(row, batch / 4) << output;
 }
 #endif
 
