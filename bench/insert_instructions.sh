@@ -14,8 +14,9 @@
 # sql/ and the benchmark's users; all of it is removed at the end. ~1 minute per batch size.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/lib/common.sh"  # die, which postgres.sh's pg_bin uses
 . "$ROOT/scripts/lib/postgres.sh"
-command -v valgrind >/dev/null || { echo "needs valgrind" >&2; exit 1; }
+command -v valgrind >/dev/null || die "insert_instructions.sh needs valgrind"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10 100)
 STMT=${STMT:-select mqchat_ingest_staged()}
