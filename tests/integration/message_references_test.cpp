@@ -1,0 +1,112 @@
+// 062 replaced messages' two foreign keys with per-statement triggers. Two transactions racing on
+// real Postgres get what the foreign keys gave them: a delete of a conversation that an uncommitted
+// insert refers to waits for it and then deletes the new message too; an insert into a conversation
+// whose delete is not yet committed waits for it and then fails with 23503. No orphan either way.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+
+#include "tests/support/db.h"
+
+namespace mqchat::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kHold = std::chrono::milliseconds(800);
+
+struct Pair {
+  std::string a, b, a_id, room;
+};
+
+Pair make_pair_with_conversation() {
+  Pair p{unique_username("ref-a"), unique_username("ref-b"), "", ""};
+  p.a_id = create_user(p.a, "pw");
+  const std::string b_id = create_user(p.b, "pw");
+  auto conn = connect_db();
+  pqxx::work tx(*conn);
+  p.room = tx.exec_params1("insert into conversations (participant_1, participant_2) values ($1, $2) returning room",
+                           p.a_id, b_id)[0]
+               .as<std::string>();
+  tx.commit();
+  return p;
+}
+
+const char* kInsert =
+    "insert into messages (conversation_id, sender_id, content, origin) "
+    "values (mqchat_conversation_id($1), $2, 'racing', 'mqtt')";
+
+long orphans() {
+  return std::stol(query_value(
+      "select count(*) from messages m where not exists (select 1 from conversations c where c.id = m.conversation_id) "
+      "or not exists (select 1 from profiles p where p.id = m.sender_id)"));
+}
+
+TEST(MessageReferences, DeleteWaitsForAnUncommittedInsertAndTakesItsMessage) {
+  const Pair p = make_pair_with_conversation();
+  auto inserter = connect_db();
+  pqxx::work insert_tx(*inserter);
+  insert_tx.exec_params(kInsert, p.room, p.a_id);  // holds the conversation FOR KEY SHARE
+
+  auto deleted = std::async(std::launch::async, [&] {
+    auto conn = connect_db();
+    pqxx::work tx(*conn);
+    const auto start = Clock::now();
+    tx.exec_params("delete from conversations where room = $1", p.room);
+    tx.commit();
+    return Clock::now() - start;
+  });
+  ASSERT_EQ(deleted.wait_for(kHold), std::future_status::timeout) << "the delete did not wait for the insert";
+  insert_tx.commit();
+  EXPECT_GE(deleted.get(), kHold);
+  EXPECT_EQ(count_messages_in_room(p.room), 0);
+  EXPECT_EQ(query_value("select count(*) from messages where sender_id = '" + p.a_id + "'"), "0");
+  EXPECT_EQ(orphans(), 0);
+}
+
+TEST(MessageReferences, InsertWaitsForAnUncommittedDeleteAndFails) {
+  const Pair p = make_pair_with_conversation();
+  auto deleter = connect_db();
+  pqxx::work delete_tx(*deleter);
+  delete_tx.exec_params("delete from conversations where room = $1", p.room);
+
+  auto inserted = std::async(std::launch::async, [&]() -> std::string {
+    auto conn = connect_db();
+    try {
+      pqxx::work tx(*conn);
+      tx.exec_params(kInsert, p.room, p.a_id);
+      tx.commit();
+      return "stored";
+    } catch (const pqxx::sql_error& e) {
+      return e.sqlstate() + " " + e.what();
+    }
+  });
+  ASSERT_EQ(inserted.wait_for(kHold), std::future_status::timeout) << "the insert did not wait for the delete";
+  delete_tx.commit();
+  const std::string outcome = inserted.get();
+  EXPECT_EQ(outcome.rfind("23503", 0), 0u) << outcome;
+  EXPECT_NE(outcome.find("messages_conversation_id_fkey"), std::string::npos) << outcome;
+  EXPECT_EQ(orphans(), 0);
+}
+
+TEST(MessageReferences, ProfileDeleteWaitsForAnUncommittedInsertAndTakesItsMessage) {
+  const Pair p = make_pair_with_conversation();
+  auto inserter = connect_db();
+  pqxx::work insert_tx(*inserter);
+  insert_tx.exec_params(kInsert, p.room, p.a_id);  // holds the sender FOR KEY SHARE
+
+  auto deleted = std::async(std::launch::async, [&] {
+    auto conn = connect_db();
+    pqxx::work tx(*conn);
+    tx.exec_params("delete from profiles where id = $1", p.a_id);
+    tx.commit();
+  });
+  ASSERT_EQ(deleted.wait_for(kHold), std::future_status::timeout) << "the delete did not wait for the insert";
+  insert_tx.commit();
+  deleted.get();
+  EXPECT_EQ(query_value("select count(*) from messages where sender_id = '" + p.a_id + "'"), "0");
+  EXPECT_EQ(orphans(), 0);
+}
+
+}  // namespace
+}  // namespace mqchat::test
