@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <future>
 
 #include "tests/support/db.h"
@@ -12,7 +13,6 @@
 namespace mqchat::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr auto kHold = std::chrono::milliseconds(800);
 
 struct Pair {
@@ -42,23 +42,33 @@ long orphans() {
       "or not exists (select 1 from profiles p where p.id = m.sender_id)"));
 }
 
+// Runs `statement` in its own connection and transaction, committed: "" when it succeeds, else
+// the SQLSTATE and the message.
+std::future<std::string> in_background(std::function<void(pqxx::work&)> statement) {
+  return std::async(std::launch::async, [statement]() -> std::string {
+    auto conn = connect_db();
+    try {
+      pqxx::work tx(*conn);
+      statement(tx);
+      tx.commit();
+      return "";
+    } catch (const pqxx::sql_error& e) {
+      return e.sqlstate() + " " + e.what();
+    }
+  });
+}
+
 TEST(MessageReferences, DeleteWaitsForAnUncommittedInsertAndTakesItsMessage) {
   const Pair p = make_pair_with_conversation();
   auto inserter = connect_db();
   pqxx::work insert_tx(*inserter);
   insert_tx.exec_params(kInsert, p.room, p.a_id);  // holds the conversation FOR KEY SHARE
 
-  auto deleted = std::async(std::launch::async, [&] {
-    auto conn = connect_db();
-    pqxx::work tx(*conn);
-    const auto start = Clock::now();
-    tx.exec_params("delete from conversations where room = $1", p.room);
-    tx.commit();
-    return Clock::now() - start;
-  });
+  auto deleted =
+      in_background([&](pqxx::work& tx) { tx.exec_params("delete from conversations where room = $1", p.room); });
   ASSERT_EQ(deleted.wait_for(kHold), std::future_status::timeout) << "the delete did not wait for the insert";
   insert_tx.commit();
-  EXPECT_GE(deleted.get(), kHold);
+  EXPECT_EQ(deleted.get(), "");
   EXPECT_EQ(count_messages_in_room(p.room), 0);
   EXPECT_EQ(query_value("select count(*) from messages where sender_id = '" + p.a_id + "'"), "0");
   EXPECT_EQ(orphans(), 0);
@@ -70,17 +80,7 @@ TEST(MessageReferences, InsertWaitsForAnUncommittedDeleteAndFails) {
   pqxx::work delete_tx(*deleter);
   delete_tx.exec_params("delete from conversations where room = $1", p.room);
 
-  auto inserted = std::async(std::launch::async, [&]() -> std::string {
-    auto conn = connect_db();
-    try {
-      pqxx::work tx(*conn);
-      tx.exec_params(kInsert, p.room, p.a_id);
-      tx.commit();
-      return "stored";
-    } catch (const pqxx::sql_error& e) {
-      return e.sqlstate() + " " + e.what();
-    }
-  });
+  auto inserted = in_background([&](pqxx::work& tx) { tx.exec_params(kInsert, p.room, p.a_id); });
   ASSERT_EQ(inserted.wait_for(kHold), std::future_status::timeout) << "the insert did not wait for the delete";
   delete_tx.commit();
   const std::string outcome = inserted.get();
@@ -95,17 +95,32 @@ TEST(MessageReferences, ProfileDeleteWaitsForAnUncommittedInsertAndTakesItsMessa
   pqxx::work insert_tx(*inserter);
   insert_tx.exec_params(kInsert, p.room, p.a_id);  // holds the sender FOR KEY SHARE
 
-  auto deleted = std::async(std::launch::async, [&] {
-    auto conn = connect_db();
-    pqxx::work tx(*conn);
-    tx.exec_params("delete from profiles where id = $1", p.a_id);
-    tx.commit();
-  });
+  auto deleted =
+      in_background([&](pqxx::work& tx) { tx.exec_params("delete from profiles where id = $1", p.a_id); });
   ASSERT_EQ(deleted.wait_for(kHold), std::future_status::timeout) << "the delete did not wait for the insert";
   insert_tx.commit();
-  deleted.get();
+  EXPECT_EQ(deleted.get(), "");
   EXPECT_EQ(query_value("select count(*) from messages where sender_id = '" + p.a_id + "'"), "0");
   EXPECT_EQ(orphans(), 0);
+}
+
+// The lock itself, where no other trigger locks the same row: the sender's profile is held
+// FOR KEY SHARE until the insert ends, as a foreign key's check holds it. Another transaction can
+// still take FOR KEY SHARE (other senders' inserts) but not FOR UPDATE (a delete).
+TEST(MessageReferences, AnUncommittedInsertHoldsItsSenderForKeyShare) {
+  const Pair p = make_pair_with_conversation();
+  auto inserter = connect_db();
+  pqxx::work insert_tx(*inserter);
+  insert_tx.exec_params(kInsert, p.room, p.a_id);
+
+  const std::string lock = "select 1 from profiles where id = $1 ";
+  EXPECT_EQ(in_background([&](pqxx::work& tx) { tx.exec_params(lock + "for key share nowait", p.a_id); }).get(), "");
+  const std::string update = in_background([&](pqxx::work& tx) {
+                               tx.exec_params(lock + "for update nowait", p.a_id);
+                             }).get();
+  EXPECT_EQ(update.rfind("55P03", 0), 0u) << update;
+  insert_tx.commit();
+  EXPECT_EQ(in_background([&](pqxx::work& tx) { tx.exec_params(lock + "for update nowait", p.a_id); }).get(), "");
 }
 
 }  // namespace
