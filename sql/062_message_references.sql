@@ -2,10 +2,11 @@
 -- Postgres CPU per persisted message).
 --
 -- Postgres 15 checks a foreign key with one query per inserted row, executor started and ended:
--- for messages' two (conversation_id, sender_id) that was 69k of the 351k instructions a row
--- costs in a 100-row shipper batch (bench/insert_instructions.sh 100: 351k -> 282k per row with
--- staging; docs/PERFORMANCE.md, session 15). The same rules, kept by triggers that look at all of
--- a statement's rows at once:
+-- for messages' two (conversation_id, sender_id) that was 69k of the 352k instructions a row
+-- costs in a 100-row shipper batch, staging included. With the triggers below instead:
+-- bench/insert_instructions.sh 10 100: 613.7k -> 572.7k per row at 10-row batches, 351.7k -> 288.6k
+-- at 100 (docs/PERFORMANCE.md, session 15). The same rules, kept by triggers that look at all of a
+-- statement's rows at once:
 --   - a new or moved message's conversation and sender exist: 23503 otherwise, under the foreign
 --     keys' names and with their words, so every caller (the shipper sets such rows aside in
 --     ingest_rejects, the SQL API reports them) sees what it saw before. They are locked FOR KEY
@@ -48,6 +49,7 @@ begin
   end if;
 end;
 $$;
+
 create or replace function mqchat_messages_references_inserted() returns trigger
 language plpgsql security definer set search_path = public, pg_temp as $$
 begin
