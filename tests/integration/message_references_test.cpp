@@ -58,20 +58,30 @@ std::future<std::string> in_background(std::function<void(pqxx::work&)> statemen
   });
 }
 
-TEST(MessageReferences, DeleteWaitsForAnUncommittedInsertAndTakesItsMessage) {
-  const Pair p = make_pair_with_conversation();
+// An uncommitted insert holds its conversation and its sender: `delete_sql` ($1 = `key`) waits for
+// it, then deletes the new message along with what it deletes.
+void expect_delete_waits_and_takes_the_message(const Pair& p, const std::string& delete_sql, const std::string& key) {
   auto inserter = connect_db();
   pqxx::work insert_tx(*inserter);
-  insert_tx.exec_params(kInsert, p.room, p.a_id);  // holds the conversation FOR KEY SHARE
+  insert_tx.exec_params(kInsert, p.room, p.a_id);
 
-  auto deleted =
-      in_background([&](pqxx::work& tx) { tx.exec_params("delete from conversations where room = $1", p.room); });
+  auto deleted = in_background([&](pqxx::work& tx) { tx.exec_params(delete_sql, key); });
   ASSERT_EQ(deleted.wait_for(kHold), std::future_status::timeout) << "the delete did not wait for the insert";
   insert_tx.commit();
   EXPECT_EQ(deleted.get(), "");
   EXPECT_EQ(count_messages_in_room(p.room), 0);
   EXPECT_EQ(query_value("select count(*) from messages where sender_id = '" + p.a_id + "'"), "0");
   EXPECT_EQ(orphans(), 0);
+}
+
+TEST(MessageReferences, DeleteWaitsForAnUncommittedInsertAndTakesItsMessage) {
+  const Pair p = make_pair_with_conversation();
+  expect_delete_waits_and_takes_the_message(p, "delete from conversations where room = $1", p.room);
+}
+
+TEST(MessageReferences, ProfileDeleteWaitsForAnUncommittedInsertAndTakesItsMessage) {
+  const Pair p = make_pair_with_conversation();
+  expect_delete_waits_and_takes_the_message(p, "delete from profiles where id = $1", p.a_id);
 }
 
 TEST(MessageReferences, InsertWaitsForAnUncommittedDeleteAndFails) {
@@ -86,21 +96,6 @@ TEST(MessageReferences, InsertWaitsForAnUncommittedDeleteAndFails) {
   const std::string outcome = inserted.get();
   EXPECT_EQ(outcome.rfind("23503", 0), 0u) << outcome;
   EXPECT_NE(outcome.find("messages_conversation_id_fkey"), std::string::npos) << outcome;
-  EXPECT_EQ(orphans(), 0);
-}
-
-TEST(MessageReferences, ProfileDeleteWaitsForAnUncommittedInsertAndTakesItsMessage) {
-  const Pair p = make_pair_with_conversation();
-  auto inserter = connect_db();
-  pqxx::work insert_tx(*inserter);
-  insert_tx.exec_params(kInsert, p.room, p.a_id);  // holds the sender FOR KEY SHARE
-
-  auto deleted =
-      in_background([&](pqxx::work& tx) { tx.exec_params("delete from profiles where id = $1", p.a_id); });
-  ASSERT_EQ(deleted.wait_for(kHold), std::future_status::timeout) << "the delete did not wait for the insert";
-  insert_tx.commit();
-  EXPECT_EQ(deleted.get(), "");
-  EXPECT_EQ(query_value("select count(*) from messages where sender_id = '" + p.a_id + "'"), "0");
   EXPECT_EQ(orphans(), 0);
 }
 
