@@ -3,11 +3,12 @@
 -- A text index compares its keys in the column's collation: the database's default, C.UTF-8 in
 -- the project's own cluster, often en_US.UTF-8 elsewhere. For anything but "C" each comparison goes
 -- through strcoll(). Inserting a message compares ~57 search keys (conversation tag + word) in the
--- search index and a few client_ids in the dedup index: ~20k of the ~285k instructions a row costs
--- in a 100-row shipper batch, on C.UTF-8 (more with a costlier locale). Both indexes only ever
--- test keys for equality (GIN's && and the uniqueness of a client_id), and equality is the same in
--- every deterministic collation, so their order can be the bytes': same keys, same answers, no
--- strcoll. bench/insert_instructions.sh 10 100: (measured below)
+-- search index and a few client_ids in the dedup index: ~22k of the ~285k instructions a row costs
+-- in a 100-row shipper batch on C.UTF-8, half of it strcoll's (more with a costlier locale). Both
+-- indexes only ever test keys for equality (GIN's && and the uniqueness of a client_id), and
+-- equality is the same in every deterministic collation, so their order can be the bytes': same
+-- keys, same answers, no strcoll. bench/insert_instructions.sh 10 100 (C.UTF-8): 570.0k -> 561.5k
+-- per row at 10-row batches, 284.9k -> 274.6k at 100 (docs/PERFORMANCE.md, session 16).
 --
 -- Building the indexes again reads every message once, inside this migration's transaction.
 
