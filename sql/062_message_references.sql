@@ -16,8 +16,8 @@
 --   - deleting a conversation or a profile deletes its messages (ON DELETE CASCADE);
 --   - a conversation's or profile's id cannot change while messages refer to it (NO ACTION);
 --   - TRUNCATE ... CASCADE of conversations or profiles empties messages too, as it did.
--- The reply constraint (030: the target is in the same conversation) stays a foreign key: a row
--- without reply_to costs it only a null test.
+-- The reply constraint (030: the target is in the same conversation) stayed a foreign key here;
+-- 065 replaced it the same way.
 
 alter table messages drop constraint if exists messages_conversation_id_fkey;
 alter table messages drop constraint if exists messages_sender_id_fkey;
