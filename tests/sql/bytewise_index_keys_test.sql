@@ -3,20 +3,18 @@
 -- it and every search would read the table), the keys find the same messages, and a client_id is
 -- still stored once per conversation and sender through MQTT.
 
-select pg_temp.assert_eq(
-  (select array_agg(coalesce(c.collname, '-') order by k.n)
-     from pg_index i
-     cross join lateral unnest(i.indcollation::oid[]) with ordinality k(coll, n)
-     left join pg_collation c on c.oid = k.coll
-    where i.indexrelid = 'messages_search_keys'::regclass),
-  array['C']::name[], 'the search keys are in "C"');
-select pg_temp.assert_eq(
-  (select array_agg(coalesce(c.collname, '-') order by k.n)
-     from pg_index i
-     cross join lateral unnest(i.indcollation::oid[]) with ordinality k(coll, n)
-     left join pg_collation c on c.oid = k.coll
-    where i.indexrelid = 'messages_client_id_once'::regclass),
-  array['-', '-', 'C']::name[], 'the dedup index''s client_id is in "C"');
+-- The collation of each key column of an index ('-': a type without one).
+create function pg_temp.key_collations(idx regclass) returns name[] language sql as $$
+  select array_agg(coalesce(c.collname, '-') order by k.n)
+    from pg_index i
+    cross join lateral unnest(i.indcollation::oid[]) with ordinality k(coll, n)
+    left join pg_collation c on c.oid = k.coll
+   where i.indexrelid = idx
+$$;
+select pg_temp.assert_eq(pg_temp.key_collations('messages_search_keys'), array['C']::name[],
+                         'the search keys are in "C"');
+select pg_temp.assert_eq(pg_temp.key_collations('messages_client_id_once'), array['-', '-', 'C']::name[],
+                         'the dedup index''s client_id is in "C"');
 
 -- Words in the three scripts the keys hold, found through the index (probe forced, no walk, no
 -- windows) and counted by the index's own scan counter of this transaction.
