@@ -2,10 +2,11 @@
 -- persisted message). 034's trigger joined every new row to conversation_members, one index probe
 -- per message, to find no members at all when the batch is one-to-one chat, as most are. It now
 -- looks up the batch's distinct conversations once and returns when none is a group; for groups
--- the update is 034's, limited to the batch's group conversations. Backend instructions per row (bench/insert_instructions.sh, with 062):
--- 288.6k -> 284.6k at 100-row batches, 572.7k -> 569.7k at 10. (Grouping 021's conversation-times
--- join by conversation and sender first was tried too: 1k fewer at 100 rows, 10k more at 10; not
--- kept.) groups_counters_test compares group counts with full recounts.
+-- the update is 034's, limited to the batch's group conversations. Backend instructions per row
+-- (bench/insert_instructions.sh, with 062): 288.6k -> 284.6k at 100-row batches, 572.7k -> 569.7k
+-- at 10. (Grouping 021's conversation-times join by conversation and sender first was tried too:
+-- 1k fewer at 100 rows, 10k more at 10; not kept.) groups_counters_test compares group counts
+-- with full recounts.
 
 create or replace function mqchat_group_messages_added() returns trigger
 language plpgsql security definer set search_path = public, pg_temp as $$
