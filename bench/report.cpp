@@ -70,13 +70,14 @@ const std::vector<std::pair<std::string, std::string>> kConfigs = {
 };
 
 const std::vector<std::string> kMetrics = {
-    "delivered_per_s", "latency_us.p50", "latency_us.p99", "latency_us.p999", "acked", "lost", "duplicates",
+    "delivered_per_s", "sustained_per_s", "latency_us.p50", "latency_us.p99", "latency_us.p999", "acked", "lost", "duplicates",
     "persistence.persisted_per_s", "persistence.lag_ms.p50", "persistence.lag_ms.p99",
     "persistence.tail_after_last_ack_ms", "persistence.rows_in_db", "persistence.missing_rows",
     "processes.broker.cpu_pct", "processes.broker.hwm_kb", "processes.broker.rss_start_kb",
     "processes.broker.rss_end_kb", "processes.diy.cpu_pct", "target_rate",
     "cpu.broker_thread.us_per_message", "cpu.broker_other_threads.us_per_message", "cpu.plugin_threads.us_per_message",
-    "cpu.postgres.us_per_message", "cpu.bridge.us_per_message", "cpu.diy.us_per_message", "cpu.total_us_per_message"};
+    "cpu.postgres.us_per_message", "cpu.bridge.us_per_message", "cpu.diy.us_per_message", "cpu.total_us_per_message",
+    "load_generator.us_per_message"};
 
 // The components whose CPU per message bench/run accounts for (loadgen --account).
 const std::vector<std::pair<std::string, std::string>> kCpuComponents = {
@@ -126,7 +127,7 @@ int main(int argc, char** argv) {
     return summary.contains(label) && summary[label].contains(key) ? summary[label][key].get<double>() : NAN;
   };
 
-  json ratios = {{"throughput_b_over_a", S("b", "delivered_per_s") / S("a", "delivered_per_s")},
+  json ratios = {{"throughput_b_over_a", S("b", "sustained_per_s") / S("a", "sustained_per_s")},
                  {"persisted_b_over_c", S("b", "persistence.persisted_per_s") / S("c", "persistence.persisted_per_s")},
                  {"p99_added_by_plugin_at_half_rate_ms",
                   (S("b-half", "latency_us.p99") - S("a-half", "latency_us.p99")) / 1000.0},
@@ -181,8 +182,8 @@ int main(int argc, char** argv) {
          << (out.contains("meta") ? out["meta"].value("pinning", std::string("pinning unknown")) : "pinning unknown")
          << ")\n\n| configuration |";
       for (const auto& [key, name] : kCpuComponents) md << " " << name << " |";
-      md << " total |\n|---|";
-      for (size_t i = 0; i <= kCpuComponents.size(); ++i) md << "---|";
+      md << " total | load generator (not in the total) |\n|---|";
+      for (size_t i = 0; i <= kCpuComponents.size() + 1; ++i) md << "---|";
       md << "\n";
       for (const auto& [label, title] : kConfigs) {
         if (std::isnan(S(label, "cpu.total_us_per_message"))) continue;
@@ -191,11 +192,13 @@ int main(int argc, char** argv) {
           const double v = S(label, "cpu." + key + ".us_per_message");
           md << " " << (std::isnan(v) ? "–" : fmt(v, 1)) << " |";
         }
-        md << " " << fmt(S(label, "cpu.total_us_per_message"), 1) << " |\n";
+        md << " " << fmt(S(label, "cpu.total_us_per_message"), 1) << " | "
+           << fmt(S(label, "load_generator.us_per_message"), 1) << " |\n";
       }
     }
     md << "\n| target | measured | verdict |\n|---|---|---|\n";
-    md << target_line("(b)/(a) QoS 1 throughput", ratios.value("throughput_b_over_a", NAN) * 100, 90, true, " %", 1)
+    md << target_line("(b)/(a) QoS 1 throughput, sustained (delivered and persisted alike: the lower of the two)",
+                      ratios.value("throughput_b_over_a", NAN) * 100, 90, true, " %", 1)
        << "\n";
     md << target_line("p99 latency added by the plugin at ½ of (a)'s max rate",
                       ratios.value("p99_added_by_plugin_at_half_rate_ms", NAN), 1.0, false, " ms")
