@@ -348,7 +348,7 @@ int main(int argc, char** argv) {
          << (lp.value("all_acked_rows_present", false) ? "yes" : "no") << " |\n";
     }
     md << "\n"
-       << target_line("backlog drain rate", d.value("rate_per_s", NAN), 40000, true, " msg/s", 0) << "\n";
+       << target_line("backlog drain rate", d.value("rate_per_s", NAN), 45000, true, " msg/s", 0) << "\n";
   }
 
   std::ofstream(dir / "results.json") << out.dump(2) << "\n";
