@@ -626,6 +626,7 @@ int main(int argc, char** argv) {
   mosquitto_lib_cleanup();
 
   const double window_s = double(g_meas_end - g_meas_start) / 1e6;
+  const double delivered_per_s = o.count ? double(unique) / window_s : double(in_window) / window_s;
   json out = {{"label", o.label},
               {"pairs", o.pairs},
               {"window", o.window},
@@ -641,7 +642,7 @@ int main(int argc, char** argv) {
               {"duplicates", dups},
               {"unexpected", foreign},
               {"lost", acked > unique ? acked - unique : 0},
-              {"delivered_per_s", o.count ? double(unique) / window_s : double(in_window) / window_s},
+              {"delivered_per_s", delivered_per_s},
               {"latency_us", percentiles(lat, 1.0, "us")},
               {"timeline", timeline}};
   json procs = json::object();
@@ -661,7 +662,6 @@ int main(int argc, char** argv) {
   }
   // What (b) keeps up with: delivered and persisted alike. Delivery can outrun Postgres for a run
   // (the spool takes the difference): a burst absorbed, not a rate sustained.
-  const double delivered_per_s = out["delivered_per_s"].get<double>();
   out["sustained_per_s"] = persistence.is_null()
                                ? delivered_per_s
                                : std::min(delivered_per_s, persistence["persisted_per_s"].get<double>());

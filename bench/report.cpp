@@ -70,7 +70,8 @@ const std::vector<std::pair<std::string, std::string>> kConfigs = {
 };
 
 const std::vector<std::string> kMetrics = {
-    "delivered_per_s", "sustained_per_s", "latency_us.p50", "latency_us.p99", "latency_us.p999", "acked", "lost", "duplicates",
+    "delivered_per_s", "sustained_per_s", "latency_us.p50", "latency_us.p99", "latency_us.p999", "acked", "lost",
+    "duplicates",
     "persistence.persisted_per_s", "persistence.lag_ms.p50", "persistence.lag_ms.p99",
     "persistence.tail_after_last_ack_ms", "persistence.rows_in_db", "persistence.missing_rows",
     "processes.broker.cpu_pct", "processes.broker.hwm_kb", "processes.broker.rss_start_kb",

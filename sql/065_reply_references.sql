@@ -76,10 +76,10 @@ end;
 $$;
 
 -- New messages: 062's statement trigger checks their targets too, reading the statement's rows
--- once for everything it checks instead of once for each of its two columns. A trigger of its own cost 4.1k
--- instructions per row in 10-row batches and 1.1k in 100-row ones, most of it the call itself;
--- this way a batch that answers nothing pays nothing for replies, and 062's check a little less
--- than before.
+-- once for everything it checks instead of once for each of its two columns. A trigger of its own
+-- cost 4.1k instructions per row in 10-row batches and 1.1k in 100-row ones, most of it the call
+-- itself; this way a batch that answers nothing pays nothing for replies, and 062's check a little
+-- less than before.
 create or replace function mqchat_messages_references_inserted() returns trigger
 language plpgsql security definer set search_path = public, pg_temp as $$
 declare
