@@ -120,6 +120,9 @@ std::atomic<uint64_t> g_delivered{0};
 std::atomic<uint64_t> g_acked{0};
 int64_t g_meas_start = 0, g_meas_end = INT64_MAX;  // µs; set before sending starts
 const Options* g_opt = nullptr;
+// In every client_id, so that a run into a database that keeps an earlier run's messages
+// (history-growth repeats its load) is not taken for that run's retransmissions and deduplicated.
+uint64_t g_run_tag = 0;
 
 // The smallest UUIDv7 of a time: rows with a larger id were made after it (by the plugin, or by
 // uuidv7() in Postgres for the DIY inserter).
@@ -151,9 +154,9 @@ struct Sender {
     const uint64_t seq = next_seq++;
     char payload[256];
     const int n = std::snprintf(payload, sizeof payload,
-                                R"({"content":"bench %d %)" PRIu64 R"( %)" PRId64 R"(","client_id":"b%d-%)" PRIu64
-                                R"(","sender":"%s"})",
-                                idx, seq, now_us(), idx, seq, user.c_str());
+                                R"({"content":"bench %d %)" PRIu64 R"( %)" PRId64 R"(","client_id":"b%d-%)" PRIx64
+                                R"(-%)" PRIu64 R"(","sender":"%s"})",
+                                idx, seq, now_us(), idx, g_run_tag, seq, user.c_str());
     const int rc = mosquitto_publish(m, nullptr, topic.c_str(), n, payload, g_opt->qos, false);
     if (rc != MOSQ_ERR_SUCCESS) {
       ++publish_errors;
@@ -365,6 +368,7 @@ long count_rows(const std::string& dsn, const std::string& since) {
 int main(int argc, char** argv) {
   const Options o = parse_args(argc, argv);
   g_opt = &o;
+  g_run_tag = uint64_t(now_us());
   mosquitto_lib_init();
 
   if (o.reset_db) {

@@ -260,19 +260,25 @@ int main(int argc, char** argv) {
           "persist lag p99 ms |";
     for (const auto& [key, name] : kCpuComponents)
       if (key != "broker_other_threads" && key != "diy") md << " " << name << " µs/msg |";
-    md << " total µs/msg | summary p50 / p99 ms |\n|---|---|---|---|";
+    md << " total µs/msg | summary p50 / p99 ms | runs |\n|---|---|---|---|";
     for (const auto& [key, name] : kCpuComponents)
       if (key != "broker_other_threads" && key != "diy") md << "---|";
-    md << "---|---|\n";
-    auto cpu_of = [](const json& g, const std::string& key) { return at(g["load"], "cpu." + key + ".us_per_message"); };
+    md << "---|---|---|\n";
+    // Medians over the step's runs (runs/growth-LABEL.N.json, --runs); the step's file holds the first.
+    auto load_at = [&](const json& g, const std::string& key) {
+      const double m = S("growth-" + g.value("label", std::string()), key);
+      return std::isnan(m) ? at(g["load"], key) : m;
+    };
+    auto cpu_of = [&](const json& g, const std::string& key) { return load_at(g, "cpu." + key + ".us_per_message"); };
     for (const auto& g : growth) {
       md << "| " << g.value("messages_per_conversation", 0L) << " / " << g.value("receiver_conversations", 0L) << " | "
-         << fmt(at(g["load"], "delivered_per_s")) << " | " << fmt(at(g["load"], "latency_us.p99") / 1000, 2) << " | "
-         << fmt(at(g["load"], "persistence.lag_ms.p99"), 1) << " |";
+         << fmt(load_at(g, "delivered_per_s")) << " | " << fmt(load_at(g, "latency_us.p99") / 1000, 2) << " | "
+         << fmt(load_at(g, "persistence.lag_ms.p99"), 1) << " |";
       for (const auto& [key, name] : kCpuComponents)
         if (key != "broker_other_threads" && key != "diy") md << " " << fmt(cpu_of(g, key), 1) << " |";
-      md << " " << fmt(at(g["load"], "cpu.total_us_per_message"), 1) << " | "
-         << fmt(at(g, "summary_ms_after_load.p50"), 2) << " / " << fmt(at(g, "summary_ms_after_load.p99"), 2) << " |\n";
+      md << " " << fmt(load_at(g, "cpu.total_us_per_message"), 1) << " | "
+         << fmt(at(g, "summary_ms_after_load.p50"), 2) << " / " << fmt(at(g, "summary_ms_after_load.p99"), 2) << " | "
+         << fmt(S("growth-" + g.value("label", std::string()), "runs")) << " |\n";
     }
     // Flat cost: the largest history (and the longest list) against the empty one.
     const json* base = nullptr;

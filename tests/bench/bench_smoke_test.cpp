@@ -103,15 +103,15 @@ TEST(BenchSmoke, LoadGeneratorDeliversAndPersistsEveryMessageThroughThePlugin) {
 }
 
 #ifdef MQCHAT_BENCH_RUN
-// bench/run history-growth at toy sizes on its own throwaway stack: the fill, the fixed-rate load with
-// CPU accounting, the summary timing and the report all complete.
+// bench/run history-growth at toy sizes on its own throwaway stack: the fill, the fixed-rate loads with
+// CPU accounting (two runs per step), the summary timing and the report all complete.
 TEST(BenchSmoke, HistoryGrowthBenchmarkRunsEveryStep) {
   MQCHAT_REQUIRE_STACK();
   TempDir dir;
   std::string output;
   ASSERT_EQ(run_command(std::string(MQCHAT_BENCH_RUN) +
                             " history-growth --sizes 0,500 --user-convs 20 --rate 300 --duration 3 --warmup 1"
-                            " --pairs 1 --summary-queries 20 --out " + dir.path.string() + " 2>&1",
+                            " --runs 2 --pairs 1 --summary-queries 20 --out " + dir.path.string() + " 2>&1",
                         &output),
             0)
       << output;
@@ -121,9 +121,12 @@ TEST(BenchSmoke, HistoryGrowthBenchmarkRunsEveryStep) {
     EXPECT_GT(g["load"]["acked"].get<double>(), 0) << label;
     EXPECT_GT(g["load"]["cpu"]["postgres"]["us_per_message"].get<double>(), 0) << label;
     EXPECT_GT(g["summary_ms_after_load"]["p99"].get<double>(), 0) << label;
+    const auto second = read_json(dir.path / "runs" / ("growth-" + std::string(label) + ".2.json"));
+    EXPECT_EQ(second["persistence"]["missing_rows"], 0) << label;
   }
   const auto results = read_json(dir.path / "results.json");
   EXPECT_EQ(results["history_growth"].size(), 3u);
+  EXPECT_EQ(results["configurations"]["growth-size-500"]["runs"], 2);  // the table's medians are over both
   EXPECT_NE(output.find("history growth"), std::string::npos) << output;
 }
 
