@@ -10,7 +10,8 @@
 // edits, deletions, SQL sends); new outbox rows as a NOTIFY on mqchat_outbox. Both participants (a
 // group's members: looked up) are marked stale; a user removed from a group by a NOTIFY on mqchat_users; stale users are recomputed
 // together, at most once per `summary_delay`, in one set-based query — a burst of 10,000 messages
-// costs a handful of recomputations, not 10,000.
+// costs a handful of recomputations, not 10,000. A user whose summary took long (many
+// conversations) waits 39× that long before the next (summary_pacer.h).
 #include <atomic>
 #include <set>
 #include <string>
@@ -19,6 +20,7 @@
 #include "bridge/coalescer.h"
 #include "bridge/mqtt_link.h"
 #include "bridge/options.h"
+#include "bridge/summary_pacer.h"
 
 #include <pqxx/pqxx>
 
@@ -43,6 +45,7 @@ class SummaryPublisher {
   const Options& options_;
   MqttLink*& link_;
   Coalescer stale_;
+  SummaryPacer pacer_;  // a user whose summary is costly waits longer between recomputations
   std::set<std::string> stale_groups_;
   bool fanout_due_ = true;
   std::atomic<bool> stop_{false};
