@@ -122,7 +122,7 @@ int64_t g_meas_start = 0, g_meas_end = INT64_MAX;  // µs; set before sending st
 const Options* g_opt = nullptr;
 // In every client_id, so that a run into a database that keeps an earlier run's messages
 // (history-growth repeats its load) is not taken for that run's retransmissions and deduplicated.
-uint64_t g_run_tag = 0;
+const uint64_t g_run_tag = uint64_t(now_us());
 
 // The smallest UUIDv7 of a time: rows with a larger id were made after it (by the plugin, or by
 // uuidv7() in Postgres for the DIY inserter).
@@ -368,7 +368,6 @@ long count_rows(const std::string& dsn, const std::string& since) {
 int main(int argc, char** argv) {
   const Options o = parse_args(argc, argv);
   g_opt = &o;
-  g_run_tag = uint64_t(now_us());
   mosquitto_lib_init();
 
   if (o.reset_db) {

@@ -265,8 +265,11 @@ int main(int argc, char** argv) {
       if (key != "broker_other_threads" && key != "diy") md << "---|";
     md << "---|---|---|\n";
     // Medians over the step's runs (runs/growth-LABEL.N.json, --runs); the step's file holds the first.
+    auto runs_at = [&](const json& g, const std::string& key) {
+      return S("growth-" + g.value("label", std::string()), key);
+    };
     auto load_at = [&](const json& g, const std::string& key) {
-      const double m = S("growth-" + g.value("label", std::string()), key);
+      const double m = runs_at(g, key);
       return std::isnan(m) ? at(g["load"], key) : m;
     };
     auto cpu_of = [&](const json& g, const std::string& key) { return load_at(g, "cpu." + key + ".us_per_message"); };
@@ -278,7 +281,7 @@ int main(int argc, char** argv) {
         if (key != "broker_other_threads" && key != "diy") md << " " << fmt(cpu_of(g, key), 1) << " |";
       md << " " << fmt(load_at(g, "cpu.total_us_per_message"), 1) << " | "
          << fmt(at(g, "summary_ms_after_load.p50"), 2) << " / " << fmt(at(g, "summary_ms_after_load.p99"), 2) << " | "
-         << fmt(S("growth-" + g.value("label", std::string()), "runs")) << " |\n";
+         << fmt(runs_at(g, "runs")) << " |\n";
     }
     // Flat cost: the largest history (and the longest list) against the empty one.
     const json* base = nullptr;
