@@ -7,6 +7,7 @@
 #include "bridge/database.h"
 #include "bridge/log.h"
 #include "bridge/metrics.h"
+#include "bridge/summary_pacer.h"
 #include "common/room.h"
 
 namespace mqchat::bridge {
@@ -34,7 +35,7 @@ class Listener : public pqxx::notification_receiver {
 }  // namespace
 
 SummaryPublisher::SummaryPublisher(const Options& options, MqttLink*& link)
-    : options_(options), link_(link), stale_(options.summary_delay), pacer_(options.summary_delay) {}
+    : options_(options), link_(link), stale_(options.summary_delay) {}
 
 SummaryPublisher::~SummaryPublisher() { stop(); }
 
@@ -135,10 +136,9 @@ void SummaryPublisher::lead(pqxx::connection& conn) {
     mark_group_members(conn);
     publish_due_summaries(conn);
     auto wait = std::chrono::duration_cast<std::chrono::microseconds>(kFanOutSafetyPoll);
-    for (const auto& next : {stale_.due(), pacer_.next_release()})
-      if (next)
-        wait = std::min(wait, std::max(std::chrono::microseconds(0),
-                                       std::chrono::duration_cast<std::chrono::microseconds>(*next - Clock::now())));
+    if (const auto next = stale_.due())
+      wait = std::min(wait, std::max(std::chrono::microseconds(0),
+                                     std::chrono::duration_cast<std::chrono::microseconds>(*next - Clock::now())));
     if (fanout_due_) wait = std::min(wait, std::chrono::microseconds(200000));
     wait = std::min(wait, std::chrono::microseconds(250000));  // notice stop_ soon enough
     conn.await_notification(wait.count() / 1000000, wait.count() % 1000000);
@@ -187,28 +187,27 @@ bool SummaryPublisher::fan_out_outbox(pqxx::connection& conn) {
 }
 
 void SummaryPublisher::publish_due_summaries(pqxx::connection& conn) {
-  // Users whose wait (SummaryPacer) is over are due at once, not after another window.
-  const auto released_at = Clock::now();
-  for (const auto& user : pacer_.take_released(released_at)) stale_.mark(user, released_at - options_.summary_delay);
-  for (auto due = stale_.take_due(Clock::now(), kUsersPerQuery); !due.empty();
-       due = stale_.take_due(Clock::now(), kUsersPerQuery)) {
+  for (auto users = stale_.take_due(Clock::now(), kUsersPerQuery); !users.empty();
+       users = stale_.take_due(Clock::now(), kUsersPerQuery)) {
     const auto started = Clock::now();
-    std::vector<std::string> users;
-    for (auto& user : due)
-      if (pacer_.admit(user, started)) users.push_back(std::move(user));
-    if (users.empty()) continue;
     pqxx::read_transaction tx(conn);
     const auto rows = tx.exec_params("select username, summary::text from mqchat_summaries($1::text[])", array_literal(users));
     tx.commit();
-    // The query's time, shared out by the size of each user's summary (its rows, roughly).
+    // The query's time, shared out by the size of each user's summary (its rows, roughly): a
+    // costly one waits longer before the next (summary_pacer.h).
     const auto cost = Clock::now() - started;
     size_t bytes = 0;
     for (const auto& row : rows) bytes += row[1].size();
     for (const auto& row : rows) {
       const auto user = row[0].as<std::string>();
-      if (bytes > 0) pacer_.computed(user, cost * int64_t(row[1].size()) / int64_t(bytes), started);
-      if (!link_->publish({user_topic(user, "conversations"), row[1].as<std::string>(), true, {}}, false))
+      if (!link_->publish({user_topic(user, "conversations"), row[1].as<std::string>(), true, {}}, false)) {
         stale_.mark(user, Clock::now());  // again later (or by the next leader)
+        continue;
+      }
+      const auto wait = bytes > 0 ? summary_pacer::wait_after(cost * int64_t(row[1].size()) / int64_t(bytes),
+                                                              options_.summary_delay)
+                                  : Clock::duration::zero();
+      if (wait > Clock::duration::zero()) stale_.hold(user, started + wait);
     }
     if (!link_->connected()) return;  // the lead loop decides whether to step down
   }

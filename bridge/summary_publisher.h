@@ -20,7 +20,6 @@
 #include "bridge/coalescer.h"
 #include "bridge/mqtt_link.h"
 #include "bridge/options.h"
-#include "bridge/summary_pacer.h"
 
 #include <pqxx/pqxx>
 
@@ -44,8 +43,7 @@ class SummaryPublisher {
 
   const Options& options_;
   MqttLink*& link_;
-  Coalescer stale_;
-  SummaryPacer pacer_;  // a user whose summary is costly waits longer between recomputations
+  Coalescer stale_;  // users whose summary is due; a costly one is held longer (summary_pacer.h)
   std::set<std::string> stale_groups_;
   bool fanout_due_ = true;
   std::atomic<bool> stop_{false};

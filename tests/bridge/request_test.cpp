@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "bridge/coalescer.h"
 #include "bridge/request.h"
 #include "bridge/request_handler.h"
 #include "common/clock.h"
@@ -122,21 +121,6 @@ TEST(BridgeRequest, OnlyRecentUuidv7IdsAreWaitedFor) {
   EXPECT_FALSE(is_recent_message_id(to_string(Uuidv7Generator().next(now_ms - 60000)), std::chrono::seconds(5)));
   EXPECT_FALSE(is_recent_message_id(to_string(Uuidv7Generator().next(now_ms + 60000)), std::chrono::seconds(5)));
   EXPECT_FALSE(is_recent_message_id("6f9619ff-8b86-4011-b42d-00c04fc964ff", std::chrono::seconds(5)));  // v4
-}
-
-TEST(BridgeCoalescer, ABurstBecomesOneRecomputationPerWindow) {
-  Coalescer c(std::chrono::milliseconds(100));
-  const auto t0 = Coalescer::Clock::now();
-  EXPECT_TRUE(c.mark("bob", t0));
-  for (int i = 0; i < 10000; ++i) c.mark(i % 2 ? "bob" : "alice", t0 + std::chrono::microseconds(i));
-  EXPECT_TRUE(c.take_due(t0 + std::chrono::milliseconds(50)).empty());  // window still open
-  const auto due = c.take_due(t0 + std::chrono::milliseconds(100));
-  EXPECT_EQ(due, (std::vector<std::string>{"bob", "alice"}));
-  EXPECT_EQ(c.marks(), 10001u);
-  EXPECT_EQ(c.taken(), 2u);
-  EXPECT_FALSE(c.due());
-  c.mark("carol", t0 + std::chrono::milliseconds(200));
-  EXPECT_EQ(c.take_due(t0 + std::chrono::milliseconds(300), 1).size(), 1u);
 }
 
 }  // namespace mqchat::bridge
