@@ -428,7 +428,7 @@ int main(int argc, char** argv) {
     uint64_t j = 0;  // fixed rate: the next send, due at send_from + j × interval
     bool started = false, pacing = o.rate > 0;
     while (!io_stop) {
-      int64_t wait_us = 100000;
+      int64_t wait_us = started ? 100000 : 2000;  // until sending starts, look for the start often
       const int64_t t0 = send_from.load();
       if (t0 != 0 && !g_stop) {
         if (!started) {
