@@ -1,17 +1,10 @@
 #include "bench/io_loop.h"
 
 #include <cerrno>
-#include <ctime>
 
 namespace bench {
 
 namespace {
-int64_t monotonic_us() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
 std::string failed(const char* what, int rc) { return std::string(what) + ": " + mosquitto_strerror(rc); }
 }  // namespace
 
@@ -38,9 +31,9 @@ std::string IoLoop::run_once(int64_t timeout_us) {
       if (rc != MOSQ_ERR_SUCCESS) return failed("write failed", rc);
     }
   }
-  const int64_t now = monotonic_us();
-  if (now >= next_misc_us_) {
-    next_misc_us_ = now + 1000000;
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= next_misc_) {
+    next_misc_ = now + std::chrono::seconds(1);
     for (mosquitto* m : clients_) mosquitto_loop_misc(m);
   }
   return "";

@@ -6,6 +6,7 @@
 #include <mosquitto.h>
 #include <poll.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,7 +24,7 @@ class IoLoop {
  private:
   std::vector<mosquitto*> clients_;
   std::vector<pollfd> fds_;
-  int64_t next_misc_us_ = 0;
+  std::chrono::steady_clock::time_point next_misc_{};  // the next keepalive round
 };
 
 }  // namespace bench
