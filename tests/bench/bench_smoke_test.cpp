@@ -130,6 +130,29 @@ TEST(BenchSmoke, HistoryGrowthBenchmarkRunsEveryStep) {
   EXPECT_NE(output.find("history growth"), std::string::npos) << output;
 }
 
+// bench/run compare with (a) and (s) on its own throwaway stack: the bare broker, the plugin with Postgres
+// and the bridge stopped (which must deliver every message all the same), the fixed-rate round at ½ of
+// (a)'s max, and the report's line for what the plugin's broker-thread path adds alone.
+TEST(BenchSmoke, CompareRunsBareAndSpoolingOnlyConfigurations) {
+  MQCHAT_REQUIRE_STACK();
+  TempDir dir;
+  std::string output;
+  ASSERT_EQ(run_command(std::string(MQCHAT_BENCH_RUN) + " compare --configs a,s --duration 2 --warmup 1 --pairs 1 --out " +
+                            dir.path.string() + " 2>&1",
+                        &output),
+            0)
+      << output;
+  const auto results = read_json(dir.path / "results.json");
+  for (const char* label : {"a", "s", "a-half", "s-half"}) {
+    const auto& c = results["configurations"][label];
+    EXPECT_EQ(c["runs"], 1) << label;
+    EXPECT_GT(c["delivered_per_s"].get<double>(), 0) << label;
+    EXPECT_EQ(c["lost"], 0) << label;
+  }
+  EXPECT_GT(results["configurations"]["s"]["cpu.broker_thread.us_per_message"].get<double>(), 0);
+  EXPECT_TRUE(results["ratios"].contains("p99_added_spooling_only_at_half_rate_ms")) << results["ratios"].dump();
+}
+
 // bench/run groups at a toy size: a group of 5, every delivery to every member, every message stored.
 TEST(BenchSmoke, GroupFanOutBenchmarkDeliversToEveryMember) {
   MQCHAT_REQUIRE_STACK();
