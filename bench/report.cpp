@@ -131,17 +131,16 @@ int main(int argc, char** argv) {
     return summary.contains(label) && summary[label].contains(key) ? summary[label][key].get<double>() : NAN;
   };
 
+  auto p99_added_ms = [&](const std::string& label, const std::string& bare) {  // label's p99 over bare's
+    return (S(label, "latency_us.p99") - S(bare, "latency_us.p99")) / 1000.0;
+  };
   json ratios = {{"throughput_b_over_a", S("b", "sustained_per_s") / S("a", "sustained_per_s")},
                  {"persisted_b_over_c", S("b", "persistence.persisted_per_s") / S("c", "persistence.persisted_per_s")},
-                 {"p99_added_by_plugin_at_half_rate_ms",
-                  (S("b-half", "latency_us.p99") - S("a-half", "latency_us.p99")) / 1000.0},
-                 {"p99_added_by_plugin_at_half_b_rate_ms",
-                  (S("b-bhalf", "latency_us.p99") - S("a-bhalf", "latency_us.p99")) / 1000.0},
+                 {"p99_added_by_plugin_at_half_rate_ms", p99_added_ms("b-half", "a-half")},
+                 {"p99_added_by_plugin_at_half_b_rate_ms", p99_added_ms("b-bhalf", "a-bhalf")},
                  // (s): the same plugin with Postgres and the bridge stopped, so its broker-thread path alone
-                 {"p99_added_spooling_only_at_half_rate_ms",
-                  (S("s-half", "latency_us.p99") - S("a-half", "latency_us.p99")) / 1000.0},
-                 {"p99_added_spooling_only_at_half_b_rate_ms",
-                  (S("s-bhalf", "latency_us.p99") - S("a-bhalf", "latency_us.p99")) / 1000.0},
+                 {"p99_added_spooling_only_at_half_rate_ms", p99_added_ms("s-half", "a-half")},
+                 {"p99_added_spooling_only_at_half_b_rate_ms", p99_added_ms("s-bhalf", "a-bhalf")},
                  {"broker_cpu_b_over_a", S("b", "processes.broker.cpu_pct") / S("a", "processes.broker.cpu_pct")},
                  {"cpu_per_message_b_over_a_at_half_rate",
                   S("b-half", "cpu.total_us_per_message") / S("a-half", "cpu.total_us_per_message")},
