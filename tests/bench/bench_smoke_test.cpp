@@ -131,19 +131,19 @@ TEST(BenchSmoke, HistoryGrowthBenchmarkRunsEveryStep) {
 }
 
 // bench/run compare with (a) and (s) on its own throwaway stack: the bare broker, the plugin with Postgres
-// and the bridge stopped (which must deliver every message all the same), the fixed-rate round at ½ of
-// (a)'s max, and the report's line for what the plugin's broker-thread path adds alone.
+// and the bridge stopped (which must deliver every message all the same), the fixed-rate rounds at ½ of
+// (a)'s max and at --rate, and the report's lines for what the plugin's broker-thread path adds alone.
 TEST(BenchSmoke, CompareRunsBareAndSpoolingOnlyConfigurations) {
   MQCHAT_REQUIRE_STACK();
   TempDir dir;
   std::string output;
-  ASSERT_EQ(run_command(std::string(MQCHAT_BENCH_RUN) + " compare --configs a,s --duration 2 --warmup 1 --pairs 1 --out " +
+  ASSERT_EQ(run_command(std::string(MQCHAT_BENCH_RUN) + " compare --configs a,s --duration 2 --warmup 1 --pairs 1 --rate 500 --out " +
                             dir.path.string() + " 2>&1",
                         &output),
             0)
       << output;
   const auto results = read_json(dir.path / "results.json");
-  for (const char* label : {"a", "s", "a-half", "s-half"}) {
+  for (const char* label : {"a", "s", "a-half", "s-half", "a-rate", "s-rate"}) {
     const auto& c = results["configurations"][label];
     EXPECT_EQ(c["runs"], 1) << label;
     EXPECT_GT(c["delivered_per_s"].get<double>(), 0) << label;
@@ -151,6 +151,9 @@ TEST(BenchSmoke, CompareRunsBareAndSpoolingOnlyConfigurations) {
   }
   EXPECT_GT(results["configurations"]["s"]["cpu.broker_thread.us_per_message"].get<double>(), 0);
   EXPECT_TRUE(results["ratios"].contains("p99_added_spooling_only_at_half_rate_ms")) << results["ratios"].dump();
+  EXPECT_EQ(results["configurations"]["s-rate"]["target_rate"], 500);
+  EXPECT_TRUE(results["ratios"].contains("p99_added_spooling_only_at_rate_ms")) << results["ratios"].dump();
+  EXPECT_FALSE(results["configurations"].contains("b-b80")) << "80 % of (b) needs (b)'s runs";
 }
 
 // bench/run groups at a toy size: a group of 5, every delivery to every member, every message stored.
