@@ -408,15 +408,15 @@ int main(int argc, char** argv) {
   }
   // Connected here, driven by the I/O thread from now on: every packet of every client, publishes
   // included, goes through it.
-  bench::WireLoop io_loop;
+  bench::WireLoop loop;
   for (auto& r : receivers) {
     connect_client(*r->m, o.receiver_host.empty() ? o.host : o.receiver_host, o.receiver_port ? o.receiver_port : o.port,
                    r->user, o);
-    io_loop.add(r->m.get());
+    loop.add(r->m.get());
   }
   for (auto& s : senders) {
     connect_client(*s->m, o.host, o.port, s->user, o);
-    io_loop.add(s->m.get());
+    loop.add(s->m.get());
   }
   std::atomic<int64_t> send_from{0};  // µs; the I/O thread starts sending then (0: not yet)
   std::atomic<bool> io_stop{false};
@@ -462,7 +462,7 @@ int main(int argc, char** argv) {
           }
         }
       }
-      const std::string error = io_loop.run_once(wait_us);
+      const std::string error = loop.run_once(wait_us);
       if (!error.empty() && !io_stop) die(error);
     }
   });
