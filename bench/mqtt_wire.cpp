@@ -31,6 +31,11 @@ WireClient::~WireClient() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+uint16_t WireClient::next_packet_id() {
+  if (++next_id_ == 0) ++next_id_;  // 0 is not a packet id
+  return next_id_;
+}
+
 void WireClient::put_u16(uint16_t v) {
   out_.push_back(char(v >> 8));
   out_.push_back(char(v & 0xff));
@@ -90,17 +95,13 @@ std::string WireClient::connect(const std::string& host, int port, const std::st
 void WireClient::subscribe(const std::string& topic, int qos) {
   out_.push_back(char(0x82));
   put_remaining_length(2 + 2 + topic.size() + 1);
-  put_u16(++next_id_ == 0 ? ++next_id_ : next_id_);
+  put_u16(next_packet_id());
   put_string(topic);
   out_.push_back(char(qos));
 }
 
 uint16_t WireClient::publish(const std::string& topic, std::string_view payload, int qos) {
-  uint16_t id = 0;
-  if (qos > 0) {
-    id = ++next_id_;
-    if (id == 0) id = ++next_id_;
-  }
+  const uint16_t id = qos > 0 ? next_packet_id() : 0;
   out_.push_back(char(0x30 | (qos << 1)));
   put_remaining_length(2 + topic.size() + (qos > 0 ? 2 : 0) + payload.size());
   put_string(topic);

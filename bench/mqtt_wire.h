@@ -52,6 +52,7 @@ class WireClient {
   bool watching_out = false;  // WireLoop's: registered for EPOLLOUT while a write is pending
 
  private:
+  uint16_t next_packet_id();
   void put_u16(uint16_t v);
   void put_string(std::string_view s);
   void put_remaining_length(size_t n);

@@ -103,15 +103,20 @@ TEST(BenchSmoke, LoadGeneratorDeliversAndPersistsEveryMessageThroughThePlugin) {
 }
 
 #ifdef MQCHAT_BENCH_RUN
+// `bench/run ARGS --out DIR`, its stderr with its stdout.
+std::string bench_run(const std::string& args, const TempDir& dir) {
+  return std::string(MQCHAT_BENCH_RUN) + " " + args + " --out " + dir.path.string() + " 2>&1";
+}
+
 // bench/run history-growth at toy sizes on its own throwaway stack: the fill, the fixed-rate loads with
 // CPU accounting (two runs per step), the summary timing and the report all complete.
 TEST(BenchSmoke, HistoryGrowthBenchmarkRunsEveryStep) {
   MQCHAT_REQUIRE_STACK();
   TempDir dir;
   std::string output;
-  ASSERT_EQ(run_command(std::string(MQCHAT_BENCH_RUN) +
-                            " history-growth --sizes 0,500 --user-convs 20 --rate 300 --duration 3 --warmup 1"
-                            " --runs 2 --pairs 1 --summary-queries 20 --out " + dir.path.string() + " 2>&1",
+  ASSERT_EQ(run_command(bench_run("history-growth --sizes 0,500 --user-convs 20 --rate 300 --duration 3 --warmup 1"
+                                  " --runs 2 --pairs 1 --summary-queries 20",
+                                  dir),
                         &output),
             0)
       << output;
@@ -137,10 +142,7 @@ TEST(BenchSmoke, CompareRunsBareAndSpoolingOnlyConfigurations) {
   MQCHAT_REQUIRE_STACK();
   TempDir dir;
   std::string output;
-  ASSERT_EQ(run_command(std::string(MQCHAT_BENCH_RUN) + " compare --configs a,s --duration 2 --warmup 1 --pairs 1 --rate 500 --out " +
-                            dir.path.string() + " 2>&1",
-                        &output),
-            0)
+  ASSERT_EQ(run_command(bench_run("compare --configs a,s --duration 2 --warmup 1 --pairs 1 --rate 500", dir), &output), 0)
       << output;
   const auto results = read_json(dir.path / "results.json");
   for (const char* label : {"a", "s", "a-half", "s-half", "a-rate", "s-rate"}) {
@@ -161,11 +163,7 @@ TEST(BenchSmoke, GroupFanOutBenchmarkDeliversToEveryMember) {
   MQCHAT_REQUIRE_STACK();
   TempDir dir;
   std::string output;
-  ASSERT_EQ(run_command(std::string(MQCHAT_BENCH_RUN) + " groups --members 5 --rate 50 --duration 2 --out " +
-                            dir.path.string() + " 2>&1",
-                        &output),
-            0)
-      << output;
+  ASSERT_EQ(run_command(bench_run("groups --members 5 --rate 50 --duration 2", dir), &output), 0) << output;
   const auto r = read_json(dir.path / "groups.json");
   EXPECT_EQ(r["members"], 5);
   EXPECT_GT(r["sent"].get<int>(), 50);
@@ -179,11 +177,7 @@ TEST(BenchSmoke, SearchBenchmarkRunsEveryKindOfQuery) {
   MQCHAT_REQUIRE_STACK();
   TempDir dir;
   std::string output;
-  ASSERT_EQ(run_command(std::string(MQCHAT_BENCH_RUN) + " search --rows 20000 --queries 40 --out " +
-                            dir.path.string() + " 2>&1",
-                        &output),
-            0)
-      << output;
+  ASSERT_EQ(run_command(bench_run("search --rows 20000 --queries 40", dir), &output), 0) << output;
   const auto r = read_json(dir.path / "search.json");
   EXPECT_EQ(r["rows"], 20000);
   for (const char* kind : {"common", "medium", "rare", "two_words", "cyrillic"}) {
