@@ -292,8 +292,18 @@ json percentiles(std::vector<int32_t>& v, double scale, const char* unit) {
   return j;
 }
 
-// Follows the messages table: each poll fetches rows newer than the last seen id and records,
-// per row, (poll time - send time in its content) as its persistence lag. Resolution: poll_ms.
+// A Postgres array literal of values that need no quoting (room names, uuids).
+std::string array_literal(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (const auto& v : values) out += (out.size() > 1 ? "," : "") + v;
+  return out + "}";
+}
+
+// Follows the messages table: each poll fetches, per conversation of the run, the rows newer than
+// the last id seen in it and records, per row, (poll time - send time in its content) as its
+// persistence lag. Resolution: poll_ms. Per conversation, because that is the order rows become
+// visible in: with a backlog the shipper stores several conversations at once, each in id order,
+// and a row of one can commit after a higher id of another.
 struct PersistenceWatcher {
   const Options& o;
   std::thread thread;
@@ -305,8 +315,10 @@ struct PersistenceWatcher {
   std::string error;
 
   std::string since;  // UUIDv7 floor of the run's start
+  std::vector<std::string> rooms;
 
-  PersistenceWatcher(const Options& opt, std::string since_id) : o(opt), since(std::move(since_id)) {}
+  PersistenceWatcher(const Options& opt, std::string since_id, std::vector<std::string> watched_rooms)
+      : o(opt), since(std::move(since_id)), rooms(std::move(watched_rooms)) {}
 
   void start() {
     thread = std::thread([this] {
@@ -330,29 +342,32 @@ struct PersistenceWatcher {
         "set enable_seqscan = off; set enable_bitmapscan = off; set enable_sort = off; "
         "set max_parallel_workers_per_gather = 0");
     c.prepare("next",
-              "select m.id::text, m.content from messages m where m.id > $1::uuid and m.content like 'bench %' "
-              "order by m.id limit 20000");
-    std::string last = since;
+              "select m.i, m.id::text, m.content from unnest($1::text[], $2::uuid[]) with ordinality as c(room, last, i) "
+              "cross join lateral (select c.i, m.id, m.content from messages m "
+              "where m.conversation_id = mqchat_conversation_id(c.room) and m.id > c.last and m.content like 'bench %' "
+              "order by m.id limit 5000) m");
+    const std::string room_list = array_literal(rooms);
+    std::vector<std::string> last(rooms.size(), since);
     while (!stop) {
       pqxx::result r;
       {
         pqxx::nontransaction tx(c);
-        r = tx.exec_prepared("next", last);
+        r = tx.exec_prepared("next", room_list, array_literal(last));
       }
       const int64_t t = now_us();
       for (const auto& row : r) {
-        const std::string_view content(row[1].c_str(), row[1].size());
+        const std::string_view content(row[2].c_str(), row[2].size());
         int pair;
         uint64_t seq;
         int64_t ts;
         const std::string wrapped = "\"content\":\"" + std::string(content);
+        last[row[0].as<size_t>() - 1] = row[1].c_str();  // rows come in id order within each conversation
         if (!parse_content(wrapped.data(), int(wrapped.size()), pair, seq, ts)) continue;
         if (ts >= g_meas_start && ts < g_meas_end) lag_ms_x10.push_back(int32_t((t - ts) / 100));
         if (t >= g_meas_start && t < g_meas_end) seen_in_window.fetch_add(1, std::memory_order_relaxed);
         seen.fetch_add(1, std::memory_order_relaxed);
       }
-      if (!r.empty()) last = r.back()[0].c_str();
-      if (r.size() < 20000) std::this_thread::sleep_for(std::chrono::milliseconds(o.poll_ms));
+      if (r.size() < 5000) std::this_thread::sleep_for(std::chrono::milliseconds(o.poll_ms));
     }
   }
 };
@@ -490,7 +505,9 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<PersistenceWatcher> watcher;
   if (!o.dsn.empty()) {
-    watcher = std::make_unique<PersistenceWatcher>(o, since);
+    std::vector<std::string> rooms;
+    for (const auto& sd : senders) rooms.push_back(sd->topic.substr(5, sd->topic.size() - 5 - 9));  // chat/<room>/messages
+    watcher = std::make_unique<PersistenceWatcher>(o, since, std::move(rooms));
     watcher->start();
   }
   // CPU per message of each component, from the first publish (warm-up included) until every

@@ -17,7 +17,7 @@ const std::set<std::string> kKnownKeys = {
     "mode",
     "database.dsn",
     "spool.dir", "spool.fsync", "spool.fsync_interval_ms", "spool.segment_bytes",
-    "shipper.batch_max", "shipper.batch_latency_ms", "shipper.method",
+    "shipper.batch_max", "shipper.batch_latency_ms", "shipper.method", "shipper.connections",
     "limits.max_content_chars", "limits.max_payload_bytes", "limits.max_metadata_bytes",
     "limits.max_json_depth", "limits.max_client_id_chars",
     "limits.messages_per_second", "limits.message_burst", "limits.max_connections_per_user",
@@ -181,6 +181,7 @@ Config load_config_text(const std::string& yaml_text, const std::string& base_di
 
   c.batch_max = get_uint<uint32_t>(root, "shipper.batch_max", c.batch_max, 1, 100000);
   c.batch_latency_ms = get_uint<uint32_t>(root, "shipper.batch_latency_ms", c.batch_latency_ms, 1, 10000);
+  c.ship_connections = get_uint<uint32_t>(root, "shipper.connections", c.ship_connections, 1, 16);
   const std::string method = get_string(root, "shipper.method", "copy");
   if (method == "copy") c.ship_by_copy = true;
   else if (method == "json") c.ship_by_copy = false;

@@ -80,6 +80,7 @@ struct Config {
 
   uint32_t batch_max = 2000;
   uint32_t batch_latency_ms = 10;
+  uint32_t ship_connections = 2;  // shipper.connections: batches in flight at once while there is a backlog
   bool ship_by_copy = true;  // shipper.method: copy (COPY + merge) or json (one mqchat_ingest call)
 
   MessageLimits limits;

@@ -3,6 +3,7 @@
 // JSON the plugin made ({"id","conversation_id","room","sender","content","type","metadata",
 // "client_id","created_at"}); the shipper turns each record into the `messages` columns here, off
 // the broker thread, so Postgres gets plain columns instead of parsing a JSON batch per row.
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,14 @@ struct IngestRow {
 // Nullopt when the record is not a stored message (a damaged or foreign record): such a record
 // goes the slow way, through mqchat_ingest, which keeps what Postgres refuses in ingest_rejects.
 std::optional<IngestRow> parse_ingest_row(std::string_view record);
+
+// The conversation a record belongs to, without parsing the rest: from the layout the plugin writes
+// ({"id":"…","conversation_id":"…",…), else by a scan of the whole record; empty when it has none.
+// The shipper ships each conversation's records in order on one connection.
+std::string_view record_conversation_id(std::string_view record);
+// Which of `lanes` connections ships a conversation's records (FNV-1a of its id: the same in every
+// build, so tests can aim at a lane).
+size_t conversation_lane(std::string_view conversation_id, size_t lanes);
 
 // What identifies a retry of a stored message, if `record` is one parse_ingest_row would take,
 // without copying the rest: the plugin remembers every message routed from another node (on the

@@ -53,9 +53,16 @@ bool is_data_error(const pqxx::sql_error& e) {
 
 }  // namespace
 
+struct Shipper::Connection {
+  std::unique_ptr<pqxx::connection> conn;
+  bool copy_ready = false;  // has its staging table
+  std::unordered_set<std::string> known_conversations;
+};
+
 Shipper::Shipper(const Config& config, const SpoolWriter& spool, const UserDirectory& directory, LogQueue& log)
     : dsn_(config.database_dsn),
       batch_max_(config.batch_max),
+      connections_(config.ship_connections),
       idle_wait_(config.batch_latency_ms),
       sync_checkpoint_(config.fsync != FsyncPolicy::Never),
       copy_wanted_(config.ship_by_copy),
@@ -65,25 +72,34 @@ Shipper::Shipper(const Config& config, const SpoolWriter& spool, const UserDirec
 
 Shipper::~Shipper() { stop(); }
 
-void Shipper::start() { worker_ = std::thread([this] { run(); }); }
+void Shipper::start() {
+  lanes_.resize(connections_);
+  reader_ = std::thread([this] { read_spool(); });
+  for (size_t lane = 0; lane < connections_; ++lane) workers_.emplace_back([this, lane] { work(lane); });
+}
 
 void Shipper::stop() {
   {
-    std::lock_guard<std::mutex> lock(stop_mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  stop_cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
+  cv_.notify_all();
+  for (auto& w : workers_)
+    if (w.joinable()) w.join();
+  workers_.clear();
+  if (reader_.joinable()) reader_.join();
 }
 
-bool Shipper::wait_or_stop(std::chrono::milliseconds d) {
-  std::unique_lock<std::mutex> lock(stop_mu_);
-  return stop_cv_.wait_for(lock, d, [this] { return stopping_; });
+template <class Ready>
+bool Shipper::wait_until(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds d, Ready ready) {
+  cv_.wait_for(lock, d, [&] { return stopping_ || ready(); });
+  return stopping_;
 }
 
-void Shipper::set_up(pqxx::connection_base& conn) {
+void Shipper::set_up(Connection& c) {
+  auto& conn = *c.conn;
   conn.prepare(kIngest, "select mqchat_ingest($1::jsonb)");
-  copy_ready_ = false;
+  c.copy_ready = false;
   if (copy_wanted_) {
     try {
       pqxx::nontransaction tx(conn);
@@ -91,39 +107,45 @@ void Shipper::set_up(pqxx::connection_base& conn) {
               "on commit delete rows");
       conn.prepare(kEnsure, "select mqchat_ensure_conversations($1::text[], $2::timestamptz[])");
       conn.prepare(kMerge, "select mqchat_ingest_staged()");
-      copy_ready_ = true;
+      c.copy_ready = true;
     } catch (const pqxx::sql_error& e) {
       log_.push(LogLevel::Warning, std::string("mqchat: shipper: no COPY path (is migration 020 applied?): ") +
                                        e.what() + "; shipping through mqchat_ingest");
     }
   }
   log_.push(LogLevel::Notice, std::string("mqchat: shipper connected to Postgres") +
-                                  (copy_ready_ ? " (COPY)" : " (mqchat_ingest)"));
+                                  (c.copy_ready ? " (COPY)" : " (mqchat_ingest)"));
 }
 
-bool Shipper::ship_by_copy(pqxx::connection_base& conn, const std::vector<std::string>& records) {
+bool Shipper::ship_by_copy(Connection& c, const std::vector<std::string>& records) {
   std::vector<IngestRow> rows;
   std::vector<const std::string*> sender_ids;
   rows.reserve(records.size());
   sender_ids.reserve(records.size());
   const auto users = directory_.snapshot();
-  std::vector<std::string> new_rooms, new_rooms_first_at, new_ids;
+  std::vector<std::pair<std::string, size_t>> new_conversations;  // id, its first row
   for (const auto& record : records) {
     auto row = parse_ingest_row(record);
     if (!row) return false;
     const UserRecord* const user = users->find(row->sender);
     if (!user) return false;
     sender_ids.push_back(&user->id);
-    if (!known_conversations_.count(row->conversation_id) &&
-        std::find(new_ids.begin(), new_ids.end(), row->conversation_id) == new_ids.end()) {
-      new_ids.push_back(row->conversation_id);
-      new_rooms.push_back(row->room);
-      new_rooms_first_at.push_back(row->created_at);  // records are in time order: the first is the earliest
-    }
+    if (!c.known_conversations.count(row->conversation_id) &&
+        std::none_of(new_conversations.begin(), new_conversations.end(),
+                     [&](const auto& n) { return n.first == row->conversation_id; }))
+      new_conversations.emplace_back(row->conversation_id, rows.size());
     rows.push_back(std::move(*row));
   }
+  // In id order, as every connection creates them: two merges creating the same two conversations
+  // in opposite orders would deadlock.
+  std::sort(new_conversations.begin(), new_conversations.end());
+  std::vector<std::string> new_rooms, new_rooms_first_at;
+  for (const auto& n : new_conversations) {
+    new_rooms.push_back(rows[n.second].room);
+    new_rooms_first_at.push_back(rows[n.second].created_at);  // records are in time order: the first is the earliest
+  }
   try {
-    pqxx::work tx(conn);
+    pqxx::work tx(*c.conn);
     if (!new_rooms.empty()) tx.exec_prepared(kEnsure, array_literal(new_rooms), array_literal(new_rooms_first_at));
     {
       pqxx::stream_to copy(tx, "mqchat_ingest_stage",
@@ -141,26 +163,25 @@ bool Shipper::ship_by_copy(pqxx::connection_base& conn, const std::vector<std::s
     tx.commit();
   } catch (const pqxx::sql_error& e) {
     if (!is_data_error(e)) throw;
-    known_conversations_.clear();  // e.g. a conversation deleted behind our back
+    c.known_conversations.clear();  // e.g. a conversation deleted behind our back
     return false;
   }
-  if (known_conversations_.size() + new_ids.size() > kMaxKnownConversations) known_conversations_.clear();
-  known_conversations_.insert(new_ids.begin(), new_ids.end());
+  if (c.known_conversations.size() + new_conversations.size() > kMaxKnownConversations) c.known_conversations.clear();
+  for (auto& n : new_conversations) c.known_conversations.insert(std::move(n.first));
   return true;
 }
 
-void Shipper::ship(pqxx::connection_base& conn, const std::vector<std::string>& records) {
-  if (copy_ready_ && ship_by_copy(conn, records)) return;
+void Shipper::ship(Connection& c, const std::vector<std::string>& records) {
+  if (c.copy_ready && ship_by_copy(c, records)) return;
   try {
-    pqxx::work tx(conn);
+    pqxx::work tx(*c.conn);
     tx.exec_prepared(kIngest, json_array(records));
     tx.commit();
   } catch (const pqxx::sql_error& e) {
     if (!is_data_error(e)) throw;
-    ship_one_by_one(conn, records);
+    ship_one_by_one(*c.conn, records);
   }
 }
-
 void Shipper::ship_one_by_one(pqxx::connection_base& conn, const std::vector<std::string>& records) {
   for (const auto& record : records) {
     try {
@@ -179,63 +200,136 @@ void Shipper::ship_one_by_one(pqxx::connection_base& conn, const std::vector<std
   }
 }
 
-void Shipper::run() {
+bool Shipper::ship_until_done(Connection& c, const std::vector<std::string>& records) {
+  auto backoff = std::chrono::milliseconds(100);
+  for (;;) {
+    try {
+      if (!c.conn) {
+        c.conn = std::make_unique<pqxx::connection>(dsn_);
+        plugin_metrics.postgres_connect(PluginMetrics::kShipper).inc();
+        set_up(c);
+      }
+      ship(c, records);
+      shipped_.fetch_add(records.size(), std::memory_order_relaxed);
+      plugin_metrics.shipped.inc(records.size());
+      plugin_metrics.batch_size.observe(double(records.size()));
+      return true;
+    } catch (const std::exception& e) {
+      // Postgres away or restarting, a lost connection, a deadlock between two merges: all retried.
+      plugin_metrics.postgres_error(PluginMetrics::kShipper).inc();
+      log_.push(LogLevel::Warning, std::string("mqchat: shipper: ") + e.what() + " — retrying in " +
+                                       std::to_string(backoff.count()) + " ms; messages stay in the spool");
+      c.conn.reset();
+      std::unique_lock<std::mutex> lock(mu_);
+      if (wait_until(lock, backoff, [] { return false; })) return false;
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+    }
+  }
+}
+
+void Shipper::work(size_t lane) {
+  Connection c;
+  std::unique_lock<std::mutex> lock(mu_);
+  auto& parts = lanes_[lane];
+  for (;;) {
+    cv_.wait(lock, [&] { return stopping_ || !parts.empty(); });
+    if (stopping_) return;
+    const Part part = std::move(parts.front());
+    parts.pop_front();
+    ++busy_;
+    lock.unlock();
+    const bool shipped = ship_until_done(c, part.records);
+    lock.lock();
+    --busy_;
+    if (shipped) --part.batch->unshipped;
+    cv_.notify_all();
+  }
+}
+
+void Shipper::read_spool() {
   const std::string dir = spool_.dir();
   SpoolReader reader(dir);
-  SpoolPosition shipped_to = load_checkpoint(dir);
-  std::unique_ptr<pqxx::connection> conn;
-  auto backoff = std::chrono::milliseconds(100);
+  SpoolPosition shipped_to = load_checkpoint(dir);  // on disk
+  SpoolPosition committed = shipped_to;             // everything before it is in Postgres
+  SpoolPosition read_to = shipped_to;               // everything before it is handed out
   std::vector<std::string> records;
-  bool stop_requested = false;
+  std::vector<std::vector<std::string>> parts;
+  const auto all_done = [this] {
+    return std::all_of(in_flight_.begin(), in_flight_.end(), [](const auto& b) { return b->unshipped == 0; });
+  };
 
-  while (!stop_requested) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const auto checkpoint = [&] {
+    while (!in_flight_.empty() && in_flight_.front()->unshipped == 0) {
+      committed = in_flight_.front()->end;
+      in_flight_.pop_front();
+    }
+    if (committed == shipped_to) return true;
+    lock.unlock();
+    bool saved = true;
+    try {
+      // Segments first: on a full disk the checkpoint file needs the space they free. Safe in
+      // this order, since everything in them is committed to Postgres and a stale checkpoint
+      // pointing into a removed segment makes the reader move on to the next one there is.
+      if (committed.segment != shipped_to.segment) remove_segments_before(dir, committed.segment);
+      save_checkpoint(dir, committed, sync_checkpoint_);
+      shipped_to = committed;
+    } catch (const std::exception& e) {
+      log_.push(LogLevel::Error, std::string("mqchat: shipper: ") + e.what());
+      saved = false;
+    }
+    lock.lock();
+    return saved;
+  };
+
+  while (!stopping_) {
+    if (!checkpoint()) {
+      wait_until(lock, std::chrono::milliseconds(100), [] { return false; });
+      continue;
+    }
+    if (in_flight_.size() >= connections_) {  // enough handed out: wait for the oldest
+      wait_until(lock, std::chrono::seconds(1), [this] { return in_flight_.front()->unshipped == 0; });
+      continue;
+    }
+
+    lock.unlock();
     records.clear();
-    SpoolPosition next = shipped_to;
+    SpoolPosition next = read_to;
     bool corrupt = false;
     reader.read(next, spool_.end(), batch_max_, records, &corrupt);
     if (corrupt) log_.push(LogLevel::Error, "mqchat: shipper: a damaged spool record was skipped in " + dir);
-    plugin_metrics.oldest_unshipped_ms.set(records.empty() ? 0 : spooled_at_ms(records.front()));
-
-    if (!records.empty()) {
-      try {
-        if (!conn) {
-          conn = std::make_unique<pqxx::connection>(dsn_);
-          plugin_metrics.postgres_connect(PluginMetrics::kShipper).inc();
-          set_up(*conn);
-        }
-        ship(*conn, records);
-        shipped_.fetch_add(records.size(), std::memory_order_relaxed);
-        plugin_metrics.shipped.inc(records.size());
-        plugin_metrics.batch_size.observe(double(records.size()));
-        backoff = std::chrono::milliseconds(100);
-      } catch (const std::exception& e) {
-        plugin_metrics.postgres_error(PluginMetrics::kShipper).inc();
-        log_.push(LogLevel::Warning, std::string("mqchat: shipper: ") + e.what() + " — retrying in " +
-                                         std::to_string(backoff.count()) + " ms; messages stay in the spool");
-        conn.reset();
-        stop_requested = wait_or_stop(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
-        continue;
-      }
+    const bool full = records.size() >= batch_max_;
+    const int64_t oldest_ms = records.empty() ? 0 : spooled_at_ms(records.front());
+    parts.assign(full ? connections_ : 1, {});
+    for (auto& r : records) {
+      const size_t lane = full ? conversation_lane(record_conversation_id(r), connections_) : 0;
+      parts[lane].push_back(std::move(r));
     }
+    lock.lock();
+    plugin_metrics.oldest_unshipped_ms.set(in_flight_.empty() ? oldest_ms : in_flight_.front()->oldest_ms);
 
-    if (next != shipped_to) {
-      try {
-        // Segments first: on a full disk the checkpoint file needs the space they free. Safe in
-        // this order, since everything in them is committed to Postgres and a stale checkpoint
-        // pointing into a removed segment makes the reader move on to the next one there is.
-        if (next.segment != shipped_to.segment) remove_segments_before(dir, next.segment);
-        save_checkpoint(dir, next, sync_checkpoint_);
-        shipped_to = next;
-      } catch (const std::exception& e) {
-        log_.push(LogLevel::Error, std::string("mqchat: shipper: ") + e.what());
-        stop_requested = wait_or_stop(backoff);
-        continue;
+    if (!full && wait_until(lock, std::chrono::hours(24), all_done)) break;
+    if (next != read_to) {  // a skipped damaged tail moves the checkpoint too, with no records
+      auto batch = std::make_shared<Batch>();
+      batch->end = read_to = next;
+      batch->oldest_ms = oldest_ms;
+      for (size_t lane = 0; lane < parts.size(); ++lane) {
+        if (parts[lane].empty()) continue;
+        ++batch->unshipped;
+        lanes_[lane].push_back(Part{batch, std::move(parts[lane])});
       }
+      in_flight_.push_back(std::move(batch));
+      cv_.notify_all();
     }
-    // A full batch means more is waiting: go straight on. Otherwise let a little more arrive.
-    stop_requested = records.size() < batch_max_ ? wait_or_stop(idle_wait_) : wait_or_stop(std::chrono::milliseconds(0));
+    if (full) continue;  // more is waiting: go straight on
+    // A part batch: as one connection would, ship it, then let a little more arrive.
+    if (wait_until(lock, std::chrono::hours(24), all_done)) break;
+    if (wait_until(lock, idle_wait_, [] { return false; })) break;
   }
+
+  // Stopping: the workers finish the parts they hold; what they committed is checkpointed.
+  cv_.wait(lock, [this] { return busy_ == 0; });
+  checkpoint();
 }
 
 }  // namespace mqchat

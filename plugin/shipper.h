@@ -8,8 +8,17 @@
 // from the in-memory user directory, conversations are created once per room); anything it cannot
 // take (a record it does not understand, a sender no longer known, a row Postgres refuses) goes the
 // slow path, mqchat_ingest(jsonb), which sets refused rows aside in ingest_rejects.
+//
+// With a backlog (a drain after an outage, or more traffic than one connection stores), a full batch
+// is split by conversation over shipper.connections connections, each with a thread of its own,
+// so Postgres stores several parts at once. A conversation always goes through the same connection,
+// in spool order: its messages become visible in id order, as history paging after an id expects,
+// and a reply's target is stored before it or in the same transaction. The checkpoint only ever
+// covers batches whose parts are all committed, so a crash replays at most the ones in flight. A
+// partial batch waits until nothing is in flight and goes in one transaction, as with one connection.
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,35 +43,54 @@ class Shipper {
   ~Shipper();
 
   void start();
-  // Finishes the batch in flight, then stops; what is left stays in the spool for next time.
+  // Finishes the parts in flight, then stops; what is left stays in the spool for next time.
   void stop();
 
   uint64_t shipped() const { return shipped_.load(std::memory_order_relaxed); }
 
  private:
-  void run();
-  bool wait_or_stop(std::chrono::milliseconds d);
-  void set_up(pqxx::connection_base& conn);  // statements and the staging table of a new connection
-  void ship(pqxx::connection_base& conn, const std::vector<std::string>& records);
-  bool ship_by_copy(pqxx::connection_base& conn, const std::vector<std::string>& records);
+  struct Batch {  // a range of the spool
+    SpoolPosition end;        // just past its last record
+    int64_t oldest_ms = 0;    // when its first record was spooled
+    size_t unshipped = 0;     // its parts not yet committed
+  };
+  struct Part {  // what one transaction ships: a batch's records of some of its conversations
+    std::shared_ptr<Batch> batch;
+    std::vector<std::string> records;
+  };
+  struct Connection;  // one connection and what it knows; owned by one worker thread
+
+  void read_spool();  // the reader thread: batches out, the checkpoint forward
+  void work(size_t lane);  // a worker thread: ships its lane's parts, oldest first, until stopped
+  // Ships `records` on `c`, retrying with backoff (reconnecting) until done; false when stopped first.
+  bool ship_until_done(Connection& c, const std::vector<std::string>& records);
+  // Waits on `cv_` (lock held) until `ready` or stop, or `d` passed; true when stopping.
+  template <class Ready>
+  bool wait_until(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds d, Ready ready);
+  void set_up(Connection& c);  // statements and the staging table of a new connection
+  void ship(Connection& c, const std::vector<std::string>& records);
+  bool ship_by_copy(Connection& c, const std::vector<std::string>& records);
   void ship_one_by_one(pqxx::connection_base& conn, const std::vector<std::string>& records);
 
   std::string dsn_;
   uint32_t batch_max_;
+  uint32_t connections_;
   std::chrono::milliseconds idle_wait_;
   bool sync_checkpoint_;
   bool copy_wanted_;
-  bool copy_ready_ = false;  // this connection has its staging table
   const SpoolWriter& spool_;
   const UserDirectory& directory_;
-  std::unordered_set<std::string> known_conversations_;  // shipper thread only
   LogQueue& log_;
   std::atomic<uint64_t> shipped_{0};
 
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
+  std::mutex mu_;  // guards what follows
+  std::condition_variable cv_;
   bool stopping_ = false;
-  std::thread worker_;
+  uint32_t busy_ = 0;  // workers in the middle of a batch
+  std::deque<std::shared_ptr<Batch>> in_flight_;  // handed out, oldest first, until checkpointed
+  std::vector<std::deque<Part>> lanes_;            // per worker: parts handed out, not yet taken
+  std::thread reader_;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace mqchat

@@ -51,6 +51,8 @@ TEST(Config, ErrorsNameTheKey) {
   EXPECT_NE(error_of(kMinimal, {{"spool.fsync", "sometimes"}}).find("spool.fsync"), std::string::npos);
   EXPECT_NE(error_of(kMinimal, {{"shipper.batch_max", "-3"}}).find("shipper.batch_max"), std::string::npos);
   EXPECT_NE(error_of(kMinimal, {{"shipper.batch_max", "12abc"}}).find("shipper.batch_max"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {{"shipper.connections", "0"}}).find("shipper.connections"), std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {{"shipper.connections", "17"}}).find("shipper.connections"), std::string::npos);
   EXPECT_NE(error_of(kMinimal, {{"limits.max_content_chars", "4001"}}).find("limits.max_content_chars"),
             std::string::npos);
   EXPECT_NE(error_of(kMinimal, {{"limits.max_contents", "1"}}).find("limits.max_contents"), std::string::npos);

@@ -37,6 +37,36 @@ TEST(IngestRow, TakesEveryFieldOfAStoredMessage) {
   EXPECT_EQ(row->created_at, "2026-11-29T22:00:00.123456Z");
 }
 
+// The shipper splits a full batch by conversation: the id comes from the layout the plugin writes,
+// from a scan when the members come in another order, and is empty for what is not a message.
+TEST(IngestRow, ConversationIdOfARecord) {
+  EXPECT_EQ(record_conversation_id(kStored), "c3a1b2d4-0000-5000-8000-000000000001");
+  std::string reordered = kStored;
+  replace(reordered, R"({"id":"01890a5d-ac96-774b-bcce-b302099a8057",)", "{");
+  replace(reordered, R"("room":)", R"("id":"01890a5d-ac96-774b-bcce-b302099a8057","room":)");
+  EXPECT_EQ(record_conversation_id(reordered), "c3a1b2d4-0000-5000-8000-000000000001");
+  std::string longer_id = kStored;  // not the plugin's layout, though it starts like it
+  replace(longer_id, "01890a5d-ac96-774b-bcce-b302099a8057", "01890a5d-ac96-774b-bcce-b302099a8057x");
+  EXPECT_EQ(record_conversation_id(longer_id), "c3a1b2d4-0000-5000-8000-000000000001");
+  EXPECT_EQ(record_conversation_id(R"({"id":"x"})"), "");
+  EXPECT_EQ(record_conversation_id("not json"), "");
+  EXPECT_EQ(record_conversation_id(""), "");
+}
+
+TEST(IngestRow, ConversationLanesAreStableAndSpread) {
+  EXPECT_EQ(conversation_lane("c3a1b2d4-0000-5000-8000-000000000001", 1), 0u);
+  EXPECT_EQ(conversation_lane("anything", 0), 0u);
+  std::vector<int> used(4, 0);
+  for (int i = 0; i < 400; ++i) {
+    const std::string id = "c3a1b2d4-0000-5000-8000-" + std::to_string(100000000000 + i);
+    const size_t lane = conversation_lane(id, 4);
+    ASSERT_LT(lane, 4u);
+    EXPECT_EQ(conversation_lane(id, 4), lane);
+    ++used[lane];
+  }
+  for (const int n : used) EXPECT_GT(n, 50) << "400 conversations over 4 lanes";
+}
+
 TEST(IngestRow, NullClientIdAndMetadata) {
   std::string s = kStored;
   replace(s, R"("client_id":"c-1")", R"("client_id":null)");
