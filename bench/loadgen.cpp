@@ -34,6 +34,7 @@
 #include "bench/mqtt_wire.h"
 #include "bench/proc_stats.h"
 #include "common/room.h"
+#include "common/sql_array.h"
 
 namespace {
 
@@ -292,13 +293,6 @@ json percentiles(std::vector<int32_t>& v, double scale, const char* unit) {
   return j;
 }
 
-// A Postgres array literal of values that need no quoting (room names, uuids).
-std::string array_literal(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (const auto& v : values) out += (out.size() > 1 ? "," : "") + v;
-  return out + "}";
-}
-
 // Follows the messages table: each poll fetches, per conversation of the run, the rows newer than
 // the last id seen in it and records, per row, (poll time - send time in its content) as its
 // persistence lag. Resolution: poll_ms. Per conversation, because that is the order rows become
@@ -346,13 +340,13 @@ struct PersistenceWatcher {
               "cross join lateral (select c.i, m.id, m.content from messages m "
               "where m.conversation_id = mqchat_conversation_id(c.room) and m.id > c.last and m.content like 'bench %' "
               "order by m.id limit 5000) m");
-    const std::string room_list = array_literal(rooms);
+    const std::string room_list = mqchat::array_literal(rooms);
     std::vector<std::string> last(rooms.size(), since);
     while (!stop) {
       pqxx::result r;
       {
         pqxx::nontransaction tx(c);
-        r = tx.exec_prepared("next", room_list, array_literal(last));
+        r = tx.exec_prepared("next", room_list, mqchat::array_literal(last));
       }
       const int64_t t = now_us();
       for (const auto& row : r) {
@@ -394,11 +388,13 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<Sender>> senders;
   std::vector<std::unique_ptr<Receiver>> receivers;
+  std::vector<std::string> rooms;  // pair by pair
   for (int i = 0; i < o.pairs; ++i) {
     const std::string s = o.user_prefix + "-s" + std::to_string(i), r = o.user_prefix + "-r" + std::to_string(i);
     const auto room = mqchat::make_room(s, r);
     if (!room) die("not valid usernames: " + s + ", " + r);
     const std::string topic = "chat/" + *room + "/messages";
+    rooms.push_back(*room);
 
     auto rc = std::make_unique<Receiver>();
     rc->idx = i;
@@ -505,9 +501,7 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<PersistenceWatcher> watcher;
   if (!o.dsn.empty()) {
-    std::vector<std::string> rooms;
-    for (const auto& sd : senders) rooms.push_back(sd->topic.substr(5, sd->topic.size() - 5 - 9));  // chat/<room>/messages
-    watcher = std::make_unique<PersistenceWatcher>(o, since, std::move(rooms));
+    watcher = std::make_unique<PersistenceWatcher>(o, since, rooms);
     watcher->start();
   }
   // CPU per message of each component, from the first publish (warm-up included) until every

@@ -10,15 +10,9 @@
 #include <string>
 #include <vector>
 
-namespace mqchat::bridge {
+#include "common/sql_array.h"  // array_literal, used with Database by every caller
 
-// A Postgres array literal of plain tokens (usernames, uuids, room names: no quotes or backslashes
-// in them), for one `= any($1::T[])` parameter instead of a statement per item.
-inline std::string array_literal(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (const auto& item : items) out += (out.size() > 1 ? ",\"" : "\"") + item + "\"";
-  return out + "}";
-}
+namespace mqchat::bridge {
 
 class Database {
  public:

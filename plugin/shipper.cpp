@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <pqxx/pqxx>
 
+#include "common/sql_array.h"
 #include "plugin/ingest_row.h"
 #include "plugin/metrics.h"
 
@@ -14,21 +15,6 @@ constexpr auto kIngest = "mqchat_ingest";
 constexpr auto kEnsure = "mqchat_ensure_conversations";
 constexpr auto kMerge = "mqchat_ingest_staged";
 constexpr size_t kMaxKnownConversations = 1000000;
-
-// A text[] literal; the values here are room names and RFC 3339 stamps, quoted all the same.
-std::string array_literal(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i) out.push_back(',');
-    out.push_back('"');
-    for (const char c : values[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  return out + "}";
-}
 
 std::string json_array(const std::vector<std::string>& records) {
   size_t size = 2;
@@ -91,9 +77,13 @@ void Shipper::stop() {
 }
 
 template <class Ready>
-bool Shipper::wait_until(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds d, Ready ready) {
-  cv_.wait_for(lock, d, [&] { return stopping_ || ready(); });
+bool Shipper::wait_until(std::unique_lock<std::mutex>& lock, Ready ready) {
+  cv_.wait(lock, [&] { return stopping_ || ready(); });
   return stopping_;
+}
+
+bool Shipper::sleep_unless_stopped(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds d) {
+  return cv_.wait_for(lock, d, [this] { return stopping_; });
 }
 
 void Shipper::set_up(Connection& c) {
@@ -123,7 +113,7 @@ bool Shipper::ship_by_copy(Connection& c, const std::vector<std::string>& record
   rows.reserve(records.size());
   sender_ids.reserve(records.size());
   const auto users = directory_.snapshot();
-  std::vector<std::pair<std::string, size_t>> new_conversations;  // id, its first row
+  std::vector<std::string> new_rooms, new_rooms_first_at, new_ids;
   for (const auto& record : records) {
     auto row = parse_ingest_row(record);
     if (!row) return false;
@@ -131,18 +121,12 @@ bool Shipper::ship_by_copy(Connection& c, const std::vector<std::string>& record
     if (!user) return false;
     sender_ids.push_back(&user->id);
     if (!c.known_conversations.count(row->conversation_id) &&
-        std::none_of(new_conversations.begin(), new_conversations.end(),
-                     [&](const auto& n) { return n.first == row->conversation_id; }))
-      new_conversations.emplace_back(row->conversation_id, rows.size());
+        std::find(new_ids.begin(), new_ids.end(), row->conversation_id) == new_ids.end()) {
+      new_ids.push_back(row->conversation_id);
+      new_rooms.push_back(row->room);
+      new_rooms_first_at.push_back(row->created_at);  // records are in time order: the first is the earliest
+    }
     rows.push_back(std::move(*row));
-  }
-  // In id order, as every connection creates them: two merges creating the same two conversations
-  // in opposite orders would deadlock.
-  std::sort(new_conversations.begin(), new_conversations.end());
-  std::vector<std::string> new_rooms, new_rooms_first_at;
-  for (const auto& n : new_conversations) {
-    new_rooms.push_back(rows[n.second].room);
-    new_rooms_first_at.push_back(rows[n.second].created_at);  // records are in time order: the first is the earliest
   }
   try {
     pqxx::work tx(*c.conn);
@@ -166,8 +150,8 @@ bool Shipper::ship_by_copy(Connection& c, const std::vector<std::string>& record
     c.known_conversations.clear();  // e.g. a conversation deleted behind our back
     return false;
   }
-  if (c.known_conversations.size() + new_conversations.size() > kMaxKnownConversations) c.known_conversations.clear();
-  for (auto& n : new_conversations) c.known_conversations.insert(std::move(n.first));
+  if (c.known_conversations.size() + new_ids.size() > kMaxKnownConversations) c.known_conversations.clear();
+  c.known_conversations.insert(new_ids.begin(), new_ids.end());
   return true;
 }
 
@@ -182,6 +166,7 @@ void Shipper::ship(Connection& c, const std::vector<std::string>& records) {
     ship_one_by_one(*c.conn, records);
   }
 }
+
 void Shipper::ship_one_by_one(pqxx::connection_base& conn, const std::vector<std::string>& records) {
   for (const auto& record : records) {
     try {
@@ -221,7 +206,7 @@ bool Shipper::ship_until_done(Connection& c, const std::vector<std::string>& rec
                                        std::to_string(backoff.count()) + " ms; messages stay in the spool");
       c.conn.reset();
       std::unique_lock<std::mutex> lock(mu_);
-      if (wait_until(lock, backoff, [] { return false; })) return false;
+      if (sleep_unless_stopped(lock, backoff)) return false;
       backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
     }
   }
@@ -284,11 +269,11 @@ void Shipper::read_spool() {
 
   while (!stopping_) {
     if (!checkpoint()) {
-      wait_until(lock, std::chrono::milliseconds(100), [] { return false; });
+      sleep_unless_stopped(lock, std::chrono::milliseconds(100));
       continue;
     }
     if (in_flight_.size() >= connections_) {  // enough handed out: wait for the oldest
-      wait_until(lock, std::chrono::seconds(1), [this] { return in_flight_.front()->unshipped == 0; });
+      wait_until(lock, [this] { return in_flight_.front()->unshipped == 0; });
       continue;
     }
 
@@ -308,7 +293,7 @@ void Shipper::read_spool() {
     lock.lock();
     plugin_metrics.oldest_unshipped_ms.set(in_flight_.empty() ? oldest_ms : in_flight_.front()->oldest_ms);
 
-    if (!full && wait_until(lock, std::chrono::hours(24), all_done)) break;
+    if (!full && wait_until(lock, all_done)) break;
     if (next != read_to) {  // a skipped damaged tail moves the checkpoint too, with no records
       auto batch = std::make_shared<Batch>();
       batch->end = read_to = next;
@@ -323,8 +308,7 @@ void Shipper::read_spool() {
     }
     if (full) continue;  // more is waiting: go straight on
     // A part batch: as one connection would, ship it, then let a little more arrive.
-    if (wait_until(lock, std::chrono::hours(24), all_done)) break;
-    if (wait_until(lock, idle_wait_, [] { return false; })) break;
+    if (wait_until(lock, all_done) || sleep_unless_stopped(lock, idle_wait_)) break;
   }
 
   // Stopping: the workers finish the parts they hold; what they committed is checkpointed.

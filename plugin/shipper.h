@@ -64,9 +64,10 @@ class Shipper {
   void work(size_t lane);  // a worker thread: ships its lane's parts, oldest first, until stopped
   // Ships `records` on `c`, retrying with backoff (reconnecting) until done; false when stopped first.
   bool ship_until_done(Connection& c, const std::vector<std::string>& records);
-  // Waits on `cv_` (lock held) until `ready` or stop, or `d` passed; true when stopping.
+  // Wait on `cv_` (lock held) until `ready` or stop / until `d` passed or stop; true when stopping.
   template <class Ready>
-  bool wait_until(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds d, Ready ready);
+  bool wait_until(std::unique_lock<std::mutex>& lock, Ready ready);
+  bool sleep_unless_stopped(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds d);
   void set_up(Connection& c);  // statements and the staging table of a new connection
   void ship(Connection& c, const std::vector<std::string>& records);
   bool ship_by_copy(Connection& c, const std::vector<std::string>& records);
