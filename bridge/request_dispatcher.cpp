@@ -76,16 +76,17 @@ void RequestDispatcher::serve(const Request& request, const Item& item, bool& re
   retry = outcome.status == Outcome::Status::NotYetStored && Clock::now() < item.give_up_at && !stop_ &&
           is_recent_message_id(request.target, options_.pending_max + std::chrono::seconds(2));
   if (retry) return;
-  // A user's requests (search, archived list) answer privately only: no room's events.
-  const std::string room = is_user_request(request.kind) ? std::string() : request.room;
-  for (const auto& p : outcome.publications) publish_reply(p, room, request.requester);
   const std::string errors = user_topic(request.requester, "errors");
   if (result == BridgeMetrics::Result::Ok)
     for (const auto& p : outcome.publications)
       if (p.topic == errors) result = BridgeMetrics::Result::Refused;
+  // Counted before it is answered: whoever has the answer finds it in the metrics.
   bridge_metrics.request(request.kind, result);
   if (result != BridgeMetrics::Result::Busy)
     bridge_metrics.served(request.kind, std::chrono::duration<double>(Clock::now() - item.received).count());
+  // A user's requests (search, archived list) answer privately only: no room's events.
+  const std::string room = is_user_request(request.kind) ? std::string() : request.room;
+  for (const auto& p : outcome.publications) publish_reply(p, room, request.requester);
   log(kind_name(request.kind), " ", request.room, " by ", request.requester,
       outcome.status == Outcome::Status::Done ? "" : ": not found");
 }
