@@ -49,7 +49,6 @@ Shipper::Shipper(const Config& config, const SpoolWriter& spool, const UserDirec
     : dsn_(config.database_dsn),
       batch_max_(config.batch_max),
       connections_(config.ship_connections),
-      split_min_(std::max<uint32_t>(1, config.batch_max / 4)),
       idle_wait_(config.batch_latency_ms),
       sync_checkpoint_(config.fsync != FsyncPolicy::Never),
       copy_wanted_(config.ship_by_copy),
@@ -285,19 +284,16 @@ void Shipper::read_spool() {
     reader.read(next, spool_.end(), batch_max_, records, &corrupt);
     if (corrupt) log_.push(LogLevel::Error, "mqchat: shipper: a damaged spool record was skipped in " + dir);
     const bool full = records.size() >= batch_max_;
-    // A backlog (a batch a quarter full or more) goes over every connection, split by conversation;
-    // a small batch goes whole, once nothing is in flight: one transaction per batch at ordinary rates.
-    const bool split = records.size() >= split_min_;
     const int64_t oldest_ms = records.empty() ? 0 : spooled_at_ms(records.front());
-    parts.assign(split ? connections_ : 1, {});
+    parts.assign(full ? connections_ : 1, {});
     for (auto& r : records) {
-      const size_t lane = split ? conversation_lane(record_conversation_id(r), connections_) : 0;
+      const size_t lane = full ? conversation_lane(record_conversation_id(r), connections_) : 0;
       parts[lane].push_back(std::move(r));
     }
     lock.lock();
     plugin_metrics.oldest_unshipped_ms.set(in_flight_.empty() ? oldest_ms : in_flight_.front()->oldest_ms);
 
-    if (!split && wait_until(lock, all_done)) break;
+    if (!full && wait_until(lock, all_done)) break;
     if (next != read_to) {  // a skipped damaged tail moves the checkpoint too, with no records
       auto batch = std::make_shared<Batch>();
       batch->end = read_to = next;
@@ -311,8 +307,8 @@ void Shipper::read_spool() {
       cv_.notify_all();
     }
     if (full) continue;  // more is waiting: go straight on
-    // Let a little more arrive: while the split parts ship, or (a small batch) once it is shipped.
-    if ((!split && wait_until(lock, all_done)) || sleep_unless_stopped(lock, idle_wait_)) break;
+    // A part batch: as one connection would, ship it, then let a little more arrive.
+    if (wait_until(lock, all_done) || sleep_unless_stopped(lock, idle_wait_)) break;
   }
 
   // Stopping: the workers finish the parts they hold; what they committed is checkpointed.

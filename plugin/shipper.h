@@ -76,7 +76,6 @@ class Shipper {
   std::string dsn_;
   uint32_t batch_max_;
   uint32_t connections_;
-  uint32_t split_min_;  // a batch this large is split over the connections
   std::chrono::milliseconds idle_wait_;
   bool sync_checkpoint_;
   bool copy_wanted_;
