@@ -8,9 +8,6 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <vector>
-
-#include "common/sql_array.h"  // array_literal, used with Database by every caller
 
 namespace mqchat::bridge {
 

@@ -15,6 +15,7 @@
 #include "bridge/log.h"
 #include "bridge/metrics.h"
 #include "common/hex.h"
+#include "common/sql_array.h"
 
 namespace mqchat::bridge {
 

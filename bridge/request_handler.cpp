@@ -5,6 +5,7 @@
 #include "bridge/database.h"
 #include "common/clock.h"
 #include "common/room.h"
+#include "common/sql_array.h"
 #include "common/uuid.h"
 
 namespace mqchat::bridge {

@@ -9,6 +9,7 @@
 #include "bridge/metrics.h"
 #include "bridge/summary_pacer.h"
 #include "common/room.h"
+#include "common/sql_array.h"
 
 namespace mqchat::bridge {
 
