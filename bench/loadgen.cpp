@@ -556,7 +556,7 @@ int main(int argc, char** argv) {
   // The load generator's own CPU (all its threads, the persistence watcher's client included): what
   // it takes from the core it shares with Postgres, the plugin's threads and the bridge. Reported
   // apart, not in the totals.
-  bench::CpuAccount self = bench::CpuAccount::parse("load_generator=tree:" + std::to_string(::getpid()));
+  bench::CpuAccount self = bench::CpuAccount::this_process("load_generator");
   self.mark_start();
 
   send_from = t0;
