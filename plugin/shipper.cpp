@@ -6,6 +6,7 @@
 #include "common/sql_array.h"
 #include "plugin/ingest_row.h"
 #include "plugin/metrics.h"
+#include "plugin/thread_name.h"
 
 namespace mqchat {
 
@@ -213,6 +214,7 @@ bool Shipper::ship_until_done(Connection& c, const std::vector<std::string>& rec
 }
 
 void Shipper::work(size_t lane) {
+  name_this_thread("mqchat-ship-" + std::to_string(lane));
   Connection c;
   std::unique_lock<std::mutex> lock(mu_);
   auto& parts = lanes_[lane];
@@ -232,6 +234,7 @@ void Shipper::work(size_t lane) {
 }
 
 void Shipper::read_spool() {
+  name_this_thread("mqchat-spool");
   const std::string dir = spool_.dir();
   SpoolReader reader(dir);
   SpoolPosition shipped_to = load_checkpoint(dir);  // on disk

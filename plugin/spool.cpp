@@ -18,6 +18,7 @@
 #include <stdexcept>
 
 #include "plugin/metrics.h"
+#include "plugin/thread_name.h"
 
 namespace mqchat {
 
@@ -203,6 +204,7 @@ SpoolPosition SpoolWriter::end() const {
 }
 
 void SpoolWriter::flusher_loop() {
+  name_this_thread("mqchat-fsync");
   std::unique_lock<std::mutex> stop_lock(stop_mu_);
   while (!stop_cv_.wait_for(stop_lock, std::chrono::milliseconds(fsync_interval_ms_), [this] { return stopping_; })) {
     if (!dirty_.exchange(false, std::memory_order_relaxed)) continue;

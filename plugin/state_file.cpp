@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "plugin/thread_name.h"
+
 namespace mqchat {
 
 StateFile::StateFile(std::string path, size_t max_entries, LogQueue& log, size_t queue_capacity)
@@ -117,6 +119,7 @@ void StateFile::write_file(const Table& table) {
 }
 
 void StateFile::run() {
+  name_this_thread("mqchat-" + path_.substr(path_.rfind('/') + 1));  // mqchat-logins, mqchat-client_i(ds)
   using namespace std::chrono_literals;
   for (;;) {
     std::vector<std::pair<std::string, std::optional<std::string>>> batch;

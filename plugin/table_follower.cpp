@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "plugin/metrics.h"
+#include "plugin/thread_name.h"
 
 namespace mqchat {
 
@@ -59,6 +60,7 @@ bool TableFollower::wait_or_stop(std::chrono::milliseconds d) {
 }
 
 void TableFollower::run() {
+  name_this_thread(channel_);  // mqchat_profiles, mqchat_groups
   auto backoff = std::chrono::milliseconds(200);
   while (!wait_or_stop(std::chrono::milliseconds(0))) {
     try {

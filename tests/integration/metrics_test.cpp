@@ -3,8 +3,11 @@
 // $SYS/broker/mqchat/... topics (read as a service account) and on the plugin's and the bridge's
 // Prometheus endpoints (plain HTTP GET). The broker is restarted with a 1 s $SYS interval.
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -269,6 +272,26 @@ TEST_F(Metrics, ShipperLagAndPostgresErrorsShowAnOutageAndItsEnd) {
   EXPECT_EQ(at(p2, "mqchat_shipper_messages_total") - at(p0, "mqchat_shipper_messages_total"), 1);
   EXPECT_GT(at(p2, "mqchat_postgres_connects_total{component=\"shipper\"}"),
             at(p0, "mqchat_postgres_connects_total{component=\"shipper\"}"));
+}
+
+// The plugin's threads carry names, so that `top -H`, `perf` and a per-thread CPU reading tell the
+// shipper, the spool's fsync, the directory followers and the state files apart.
+TEST_F(Metrics, PluginThreadsAreNamedByWhatTheyDo) {
+  std::ifstream pid_file(Stack::run_dir() + "/mosquitto.pid");
+  int pid = 0;
+  pid_file >> pid;
+  ASSERT_GT(pid, 0) << "no pid in " << Stack::run_dir() << "/mosquitto.pid";
+  std::multiset<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.insert(name);
+  }
+  for (const char* want : {"mqchat-spool", "mqchat-ship-0", "mqchat-ship-1", "mqchat-fsync", "mqchat_profiles",
+                           "mqchat_groups", "mqchat-logins", "mqchat-client_i"})
+    EXPECT_EQ(names.count(want), 1u) << want;
+  EXPECT_GE(names.count("mosquitto"), 1u) << "the broker's own thread keeps its name";
 }
 
 }  // namespace mqchat::test
