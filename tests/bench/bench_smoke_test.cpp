@@ -156,6 +156,17 @@ TEST(BenchSmoke, CompareRunsBareAndSpoolingOnlyConfigurations) {
   EXPECT_EQ(results["configurations"]["s-rate"]["target_rate"], 500);
   EXPECT_TRUE(results["ratios"].contains("p99_added_spooling_only_at_rate_ms")) << results["ratios"].dump();
   EXPECT_FALSE(results["configurations"].contains("b-b80")) << "80 % of (b) needs (b)'s runs";
+  EXPECT_NE(results["meta"].value("pinning", "").find("load generator"), std::string::npos) << results["meta"].dump();
+}
+
+// --loadgen-cores takes a CPU list, as taskset does; anything else is refused before a stack starts.
+TEST(BenchSmoke, CompareRefusesALoadGeneratorCoreListThatIsNotOne) {
+  TempDir dir;
+  std::string output;
+  for (const char* bad : {"zero", "0-", "1;2", "-1"}) {
+    EXPECT_NE(run_command(bench_run(std::string("compare --loadgen-cores '") + bad + "'", dir), &output), 0) << bad;
+    EXPECT_NE(output.find("--loadgen-cores wants a CPU list"), std::string::npos) << bad << ": " << output;
+  }
 }
 
 // bench/run groups at a toy size: a group of 5, every delivery to every member, every message stored.
