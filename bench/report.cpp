@@ -170,12 +170,10 @@ int main(int argc, char** argv) {
     md << "Run: " << out["meta"].value("date", "") << ", " << out["meta"].value("machine", "") << "; "
        << out["meta"].value("load", "") << "\n\n";
   }
-  // "= --rate" in a title is the rate that run was given.
+  // A fixed-rate run's title names the rate it was given, e.g. "… = ½ of (a) max (6,400 msg/s)".
   auto title_of = [&](const std::string& label, const std::string& title) {
-    const std::string marker = "= --rate";
-    const auto at_marker = title.find(marker);
-    if (at_marker == std::string::npos) return title;
-    return title.substr(0, at_marker) + "= " + fmt(S(label, "target_rate")) + " msg/s (--rate)";
+    const double rate = S(label, "target_rate");
+    return rate > 0 ? title + " (" + fmt(rate) + " msg/s)" : title;  // 0: a max-rate run
   };
   bool any_compare = false;
   for (const auto& [label, title] : kConfigs) any_compare |= summary.contains(label);
@@ -225,7 +223,11 @@ int main(int argc, char** argv) {
     md << target_line("(b)/(a) QoS 1 throughput, sustained (delivered and persisted alike: the lower of the two)",
                       ratios.value("throughput_b_over_a", NAN) * 100, 90, true, " %", 1)
        << "\n";
-    const std::string at_rate = "at " + fmt(S("a-rate", "target_rate")) + " msg/s (--rate)";
+    // --rate is the same for every configuration; whichever ran says what it was.
+    double fixed_rate = NAN;
+    for (const char* l : {"a-rate", "b-rate", "s-rate"})
+      if (!(fixed_rate > 0)) fixed_rate = S(l, "target_rate");
+    const std::string at_rate = "at " + fmt(fixed_rate) + " msg/s (--rate)";
     md << target_line("p99 latency added by the plugin " + at_rate, ratios.value("p99_added_by_plugin_at_rate_ms", NAN),
                       1.0, false, " ms")
        << "\n";
