@@ -396,6 +396,9 @@ int main(int argc, char** argv) {
        << "| Postgres start → all rows in Postgres | " << fmt(d.value("seconds_from_pg_start", NAN), 1) << " s |\n"
        << "| first row → last row | " << fmt(d.value("seconds_first_to_last_row", NAN), 1) << " s |\n"
        << "| drain rate (first → last row) | " << fmt(d.value("rate_per_s", NAN)) << " msg/s |\n";
+    if (d.contains("wal_bytes_per_message"))
+      md << "| WAL written per message / checkpoints meanwhile | " << fmt(d.value("wal_bytes_per_message", NAN))
+         << " B / " << fmt(d.value("checkpoints", NAN)) << " |\n";
     if (d.contains("live")) {  // live traffic from other users while the backlog drains
       const auto& l = d["live"];
       const json none = json::object();

@@ -169,6 +169,25 @@ TEST(BenchSmoke, CompareRefusesALoadGeneratorCoreListThatIsNotOne) {
   }
 }
 
+// bench/run drain at a toy size: spooled while Postgres is down, every message in Postgres after it
+// starts, live traffic delivered and stored meanwhile, and the drain's rate and WAL in the report.
+TEST(BenchSmoke, DrainBenchmarkStoresTheWholeBacklog) {
+  MQCHAT_REQUIRE_STACK();
+  TempDir dir;
+  std::string output;
+  ASSERT_EQ(run_command(bench_run("drain --messages 3000 --pairs 2 --duration 2", dir), &output), 0) << output;
+  const auto drain = read_json(dir.path / "drain.json");
+  EXPECT_EQ(drain["messages"], 3000);
+  EXPECT_EQ(drain["rows_in_db"], 3000) << drain.dump();
+  EXPECT_GT(drain["rate_per_s"].get<double>(), 0) << drain.dump();
+  EXPECT_GT(drain["wal_bytes_per_message"].get<double>(), 0) << drain.dump();
+  EXPECT_EQ(drain["live"]["lost"], 0) << drain.dump();
+  EXPECT_TRUE(drain["live"]["persistence"]["all_acked_rows_present"].get<bool>()) << drain.dump();
+  std::ifstream md(dir.path / "results.md");
+  const std::string report((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  EXPECT_NE(report.find("WAL written per message"), std::string::npos) << report;
+}
+
 // bench/run groups at a toy size: a group of 5, every delivery to every member, every message stored.
 TEST(BenchSmoke, GroupFanOutBenchmarkDeliversToEveryMember) {
   MQCHAT_REQUIRE_STACK();
