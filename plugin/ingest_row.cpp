@@ -53,12 +53,6 @@ std::string_view record_conversation_id(std::string_view record) {
   return m[kConversationId].raw;
 }
 
-size_t conversation_lane(std::string_view conversation_id, size_t lanes) {
-  uint64_t h = 14695981039346656037ull;
-  for (const unsigned char c : conversation_id) h = (h ^ c) * 1099511628211ull;
-  return lanes ? size_t(h % lanes) : 0;
-}
-
 std::optional<StoredMessageKey> stored_message_key(std::string_view record) {
   JsonMember m[kCount];
   if (!scan_stored(record, m)) return std::nullopt;

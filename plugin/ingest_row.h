@@ -31,9 +31,6 @@ std::optional<IngestRow> parse_ingest_row(std::string_view record);
 // ({"id":"…","conversation_id":"…",…), else by a scan of the whole record; empty when it has none.
 // The shipper ships each conversation's records in order on one connection.
 std::string_view record_conversation_id(std::string_view record);
-// Which of `lanes` connections ships a conversation's records (FNV-1a of its id: the same in every
-// build, so tests can aim at a lane).
-size_t conversation_lane(std::string_view conversation_id, size_t lanes);
 
 // What identifies a retry of a stored message, if `record` is one parse_ingest_row would take,
 // without copying the rest: the plugin remembers every message routed from another node (on the

@@ -55,7 +55,8 @@ Shipper::Shipper(const Config& config, const SpoolWriter& spool, const UserDirec
       copy_wanted_(config.ship_by_copy),
       spool_(spool),
       directory_(directory),
-      log_(log) {}
+      log_(log),
+      planner_(connections_) {}
 
 Shipper::~Shipper() { stop(); }
 
@@ -229,6 +230,7 @@ void Shipper::work(size_t lane) {
     lock.lock();
     --busy_;
     if (shipped) --part.batch->unshipped;
+    planner_.done(lane, part.conversations);
     cv_.notify_all();
   }
 }
@@ -241,7 +243,7 @@ void Shipper::read_spool() {
   SpoolPosition committed = shipped_to;             // everything before it is in Postgres
   SpoolPosition read_to = shipped_to;               // everything before it is handed out
   std::vector<std::string> records;
-  std::vector<std::vector<std::string>> parts;
+  std::vector<std::string_view> conversation_ids;  // of a full batch's records, for planner_
   const auto all_done = [this] {
     return std::all_of(in_flight_.begin(), in_flight_.end(), [](const auto& b) { return b->unshipped == 0; });
   };
@@ -288,11 +290,9 @@ void Shipper::read_spool() {
     if (corrupt) log_.push(LogLevel::Error, "mqchat: shipper: a damaged spool record was skipped in " + dir);
     const bool full = records.size() >= batch_max_;
     const int64_t oldest_ms = records.empty() ? 0 : spooled_at_ms(records.front());
-    parts.assign(full ? connections_ : 1, {});
-    for (auto& r : records) {
-      const size_t lane = full ? conversation_lane(record_conversation_id(r), connections_) : 0;
-      parts[lane].push_back(std::move(r));
-    }
+    conversation_ids.clear();
+    if (full)
+      for (const auto& r : records) conversation_ids.push_back(record_conversation_id(r));
     lock.lock();
     plugin_metrics.oldest_unshipped_ms.set(in_flight_.empty() ? oldest_ms : in_flight_.front()->oldest_ms);
 
@@ -301,10 +301,18 @@ void Shipper::read_spool() {
       auto batch = std::make_shared<Batch>();
       batch->end = read_to = next;
       batch->oldest_ms = oldest_ms;
-      for (size_t lane = 0; lane < parts.size(); ++lane) {
-        if (parts[lane].empty()) continue;
+      if (full) {
+        LanePlan plan = planner_.plan(conversation_ids);  // before the records move: the ids point into them
+        std::vector<std::vector<std::string>> parts(connections_);
+        for (size_t i = 0; i < records.size(); ++i) parts[plan.lane_of_record[i]].push_back(std::move(records[i]));
+        for (size_t lane = 0; lane < parts.size(); ++lane) {
+          if (parts[lane].empty()) continue;
+          ++batch->unshipped;
+          lanes_[lane].push_back(Part{batch, std::move(parts[lane]), std::move(plan.conversations[lane])});
+        }
+      } else if (!records.empty()) {
         ++batch->unshipped;
-        lanes_[lane].push_back(Part{batch, std::move(parts[lane])});
+        lanes_[0].push_back(Part{batch, std::move(records), {}});
       }
       in_flight_.push_back(std::move(batch));
       cv_.notify_all();

@@ -11,9 +11,10 @@
 //
 // With a backlog (a drain after an outage, or more traffic than one connection stores), a full batch
 // is split by conversation over shipper.connections connections, each with a thread of its own,
-// so Postgres stores several parts at once. A conversation always goes through the same connection,
-// in spool order: its messages become visible in id order, as history paging after an id expects,
-// and a reply's target is stored before it or in the same transaction. The checkpoint only ever
+// so Postgres stores several parts at once, the conversations spread evenly by their records
+// (lane_planner.h). A conversation's records in flight all go through one connection, in spool
+// order: its messages become visible in id order, as history paging after an id expects, and a
+// reply's target is stored before it or in the same transaction. The checkpoint only ever
 // covers batches whose parts are all committed, so a crash replays at most the ones in flight. A
 // partial batch waits until nothing is in flight and goes in one transaction, as with one connection.
 #include <atomic>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "plugin/lane_planner.h"
 #include "plugin/log_queue.h"
 #include "plugin/spool.h"
 #include "plugin/user_directory.h"
@@ -57,6 +59,7 @@ class Shipper {
   struct Part {  // what one transaction ships: a batch's records of some of its conversations
     std::shared_ptr<Batch> batch;
     std::vector<std::string> records;
+    std::vector<std::string> conversations;  // as planner_ placed them (none for a part batch)
   };
   struct Connection;  // one connection and what it knows; owned by one worker thread
 
@@ -90,6 +93,7 @@ class Shipper {
   uint32_t busy_ = 0;  // workers in the middle of a batch
   std::deque<std::shared_ptr<Batch>> in_flight_;  // handed out, oldest first, until checkpointed
   std::vector<std::deque<Part>> lanes_;            // per worker: parts handed out, not yet taken
+  LanePlanner planner_;                            // which worker ships each conversation of a full batch
   std::thread reader_;
   std::vector<std::thread> workers_;
 };

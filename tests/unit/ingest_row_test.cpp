@@ -53,20 +53,6 @@ TEST(IngestRow, ConversationIdOfARecord) {
   EXPECT_EQ(record_conversation_id(""), "");
 }
 
-TEST(IngestRow, ConversationLanesAreStableAndSpread) {
-  EXPECT_EQ(conversation_lane("c3a1b2d4-0000-5000-8000-000000000001", 1), 0u);
-  EXPECT_EQ(conversation_lane("anything", 0), 0u);
-  std::vector<int> used(4, 0);
-  for (int i = 0; i < 400; ++i) {
-    const std::string id = "c3a1b2d4-0000-5000-8000-" + std::to_string(100000000000 + i);
-    const size_t lane = conversation_lane(id, 4);
-    ASSERT_LT(lane, 4u);
-    EXPECT_EQ(conversation_lane(id, 4), lane);
-    ++used[lane];
-  }
-  for (const int n : used) EXPECT_GT(n, 50) << "400 conversations over 4 lanes";
-}
-
 TEST(IngestRow, NullClientIdAndMetadata) {
   std::string s = kStored;
   replace(s, R"("client_id":"c-1")", R"("client_id":null)");

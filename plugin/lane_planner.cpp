@@ -1,0 +1,60 @@
+#include "plugin/lane_planner.h"
+
+#include <algorithm>
+
+namespace mqchat {
+
+LanePlan LanePlanner::plan(const std::vector<std::string_view>& conversation_ids) {
+  struct Group {
+    std::string_view id;
+    size_t records = 0;
+    size_t lane = 0;
+    bool placed = false;
+  };
+  std::vector<Group> groups;  // in order of first appearance: ties go the same way every time
+  std::unordered_map<std::string_view, size_t> group_of;
+  std::vector<size_t> group_index(conversation_ids.size());
+  for (size_t i = 0; i < conversation_ids.size(); ++i) {
+    const auto [it, fresh] = group_of.emplace(conversation_ids[i], groups.size());
+    if (fresh) groups.push_back(Group{conversation_ids[i]});
+    ++groups[it->second].records;
+    group_index[i] = it->second;
+  }
+
+  std::vector<size_t> load(lanes_, 0);
+  for (auto& g : groups) {
+    const auto f = flying_.find(std::string(g.id));
+    if (f == flying_.end()) continue;
+    g.lane = f->second.lane;
+    g.placed = true;
+    load[g.lane] += g.records;
+  }
+  std::vector<Group*> free;
+  for (auto& g : groups)
+    if (!g.placed) free.push_back(&g);
+  std::stable_sort(free.begin(), free.end(), [](const Group* a, const Group* b) { return a->records > b->records; });
+  for (Group* g : free) {
+    g->lane = size_t(std::min_element(load.begin(), load.end()) - load.begin());
+    load[g->lane] += g->records;
+  }
+
+  LanePlan out;
+  out.conversations.resize(lanes_);
+  for (const auto& g : groups) {
+    ++flying_.try_emplace(std::string(g.id), Flying{g.lane, 0}).first->second.parts;
+    out.conversations[g.lane].emplace_back(g.id);
+  }
+  out.lane_of_record.resize(conversation_ids.size());
+  for (size_t i = 0; i < conversation_ids.size(); ++i) out.lane_of_record[i] = groups[group_index[i]].lane;
+  return out;
+}
+
+void LanePlanner::done(size_t lane, const std::vector<std::string>& conversations) {
+  for (const auto& id : conversations) {
+    const auto f = flying_.find(id);
+    if (f == flying_.end() || f->second.lane != lane) continue;
+    if (--f->second.parts == 0) flying_.erase(f);
+  }
+}
+
+}  // namespace mqchat
