@@ -22,8 +22,10 @@ LanePlan LanePlanner::plan(const std::vector<std::string_view>& conversation_ids
   }
 
   std::vector<size_t> load(lanes_, 0);
+  std::string key;  // one buffer for the lookups (C++17 has no heterogeneous find)
   for (auto& g : groups) {
-    const auto f = flying_.find(std::string(g.id));
+    key.assign(g.id);
+    const auto f = flying_.find(key);
     if (f == flying_.end()) continue;
     g.lane = f->second.lane;
     g.placed = true;
@@ -41,7 +43,8 @@ LanePlan LanePlanner::plan(const std::vector<std::string_view>& conversation_ids
   LanePlan out;
   out.conversations.resize(lanes_);
   for (const auto& g : groups) {
-    ++flying_.try_emplace(std::string(g.id), Flying{g.lane, 0}).first->second.parts;
+    key.assign(g.id);
+    ++flying_.try_emplace(key, Flying{g.lane, 0}).first->second.parts;
     out.conversations[g.lane].emplace_back(g.id);
   }
   out.lane_of_record.resize(conversation_ids.size());
