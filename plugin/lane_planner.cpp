@@ -8,8 +8,7 @@ LanePlan LanePlanner::plan(const std::vector<std::string_view>& conversation_ids
   struct Group {
     std::string_view id;
     size_t records = 0;
-    size_t lane = 0;
-    bool placed = false;
+    Flying* flying = nullptr;  // its entry in flying_ (elements stay put when the map grows)
   };
   std::vector<Group> groups;  // in order of first appearance: ties go the same way every time
   std::unordered_map<std::string_view, size_t> group_of;
@@ -21,34 +20,32 @@ LanePlan LanePlanner::plan(const std::vector<std::string_view>& conversation_ids
     group_index[i] = it->second;
   }
 
+  // One lookup per conversation: one with parts in flight keeps its lane, the rest are placed.
   std::vector<size_t> load(lanes_, 0);
+  std::vector<Group*> free;
   std::string key;  // one buffer for the lookups (C++17 has no heterogeneous find)
   for (auto& g : groups) {
     key.assign(g.id);
-    const auto f = flying_.find(key);
-    if (f == flying_.end()) continue;
-    g.lane = f->second.lane;
-    g.placed = true;
-    load[g.lane] += g.records;
+    g.flying = &flying_.try_emplace(key, Flying{0, 0}).first->second;
+    if (g.flying->parts > 0)
+      load[g.flying->lane] += g.records;
+    else
+      free.push_back(&g);
   }
-  std::vector<Group*> free;
-  for (auto& g : groups)
-    if (!g.placed) free.push_back(&g);
   std::stable_sort(free.begin(), free.end(), [](const Group* a, const Group* b) { return a->records > b->records; });
   for (Group* g : free) {
-    g->lane = size_t(std::min_element(load.begin(), load.end()) - load.begin());
-    load[g->lane] += g->records;
+    g->flying->lane = size_t(std::min_element(load.begin(), load.end()) - load.begin());
+    load[g->flying->lane] += g->records;
   }
 
   LanePlan out;
   out.conversations.resize(lanes_);
   for (const auto& g : groups) {
-    key.assign(g.id);
-    ++flying_.try_emplace(key, Flying{g.lane, 0}).first->second.parts;
-    out.conversations[g.lane].emplace_back(g.id);
+    ++g.flying->parts;
+    out.conversations[g.flying->lane].emplace_back(g.id);
   }
   out.lane_of_record.resize(conversation_ids.size());
-  for (size_t i = 0; i < conversation_ids.size(); ++i) out.lane_of_record[i] = groups[group_index[i]].lane;
+  for (size_t i = 0; i < conversation_ids.size(); ++i) out.lane_of_record[i] = groups[group_index[i]].flying->lane;
   return out;
 }
 
