@@ -2,8 +2,10 @@
 // connections. On real Postgres and a broker of the test's own (sharing the stack's Postgres), with
 // row locks of the test's own conversations holding merges back: a backlog goes on four
 // connections at once, and nothing is lost or stored twice, every reply keeps its link to a message
-// of an earlier batch, each conversation becomes visible in id order, and the counts are right.
+// of an earlier batch, each conversation becomes visible in id order, the counts are right, and
+// every batch announces its rooms to the bridge once its rows are visible.
 #include <future>
+#include <map>
 #include <thread>
 
 #include "tests/integration/fixtures.h"
@@ -190,6 +192,60 @@ TEST_F(ParallelShipper, EachConversationBecomesVisibleInIdOrder) {
                                   ")")),
             3)
       << "the rows did not go in several transactions";
+}
+
+// Every batch announces its rooms on mqchat_rooms, which the bridge's summaries follow, and the
+// announcement arrives when the batch's rows are visible (the merge NOTIFYs in its transaction).
+class RoomListener : public pqxx::notification_receiver {
+ public:
+  RoomListener(pqxx::connection& c, std::function<void(const std::string&)> on)
+      : pqxx::notification_receiver(c, "mqchat_rooms"), on_(std::move(on)) {}
+  void operator()(const std::string& payload, int) override { on_(payload); }
+
+ private:
+  std::function<void(const std::string&)> on_;
+};
+
+TEST_F(ParallelShipper, EveryBatchAnnouncesItsRoomsOnceItsRowsAreVisible) {
+  const std::string application = "mqchat-announce-" + random_hex();
+  std::vector<Room> rooms;
+  for (int i = 0; i < 3; ++i) rooms.push_back(make_room("announce"));
+  BrokerSetup setup;
+  setup.plugin_opts = {"shipper.connections 2", "shipper.batch_max 5",
+                       "database.dsn " + Stack::dsn() + " application_name=" + application};
+  TestBroker broker(setup);
+  for (auto& r : rooms) connect_alice(broker, r);
+
+  const auto listening = connect_db();
+  const auto reading = connect_db();
+  std::map<std::string, int> visible_when_announced;  // room -> its rows seen at its latest announcement
+  RoomListener listener(*listening, [&](const std::string& room) {
+    const auto r = std::find_if(rooms.begin(), rooms.end(), [&](const Room& x) { return x.room == room; });
+    if (r == rooms.end()) return;  // another test's, or the stack's own traffic
+    pqxx::read_transaction tx(*reading);
+    visible_when_announced[room] =
+        tx.exec_params1("select count(*) from messages where conversation_id = $1", r->conversation_id)[0].as<int>();
+  });
+
+  // Held back behind a lock on the first room, so that full batches with parts on both connections
+  // pile up, then a last part batch.
+  auto hold = std::make_unique<ConversationLock>(rooms[0].conversation_id);
+  constexpr int kPerRoom = 12;
+  for (int i = 0; i < kPerRoom; ++i)
+    for (auto& r : rooms)
+      ASSERT_EQ(r.client->publish(messages_topic(r.room), R"({"content":"announced )" + std::to_string(i) + "\"}"), 0);
+  hold.reset();
+
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  const auto all_announced = [&] {
+    for (const auto& r : rooms)
+      if (visible_when_announced[r.room] != kPerRoom) return false;
+    return true;
+  };
+  while (!all_announced() && std::chrono::steady_clock::now() < deadline) listening->await_notification(0, 100000);
+  for (const auto& r : rooms)
+    EXPECT_EQ(visible_when_announced[r.room], kPerRoom)
+        << r.room << ": its last batch was not announced, or announced before its rows were visible";
 }
 
 }  // namespace
