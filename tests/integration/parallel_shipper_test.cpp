@@ -70,6 +70,19 @@ void connect_alice(const TestBroker& broker, Room& r) {
   }
 }
 
+// A broker of the test's own whose shipper uses `connections` connections and batches of at most
+// `batch_max`, named `application` in pg_stat_activity; each room's alice logged in to it.
+std::unique_ptr<TestBroker> start_shipping_broker(std::vector<Room>& rooms, int connections, int batch_max,
+                                                  const std::string& application) {
+  BrokerSetup setup;
+  setup.plugin_opts = {"shipper.connections " + std::to_string(connections),
+                       "shipper.batch_max " + std::to_string(batch_max),
+                       "database.dsn " + Stack::dsn() + " application_name=" + application};
+  auto broker = std::make_unique<TestBroker>(setup);
+  for (auto& r : rooms) connect_alice(*broker, r);
+  return broker;
+}
+
 // Publishes `payload` as alice in `r` and returns the id the plugin gave it (from its delivery).
 std::string send(Room& r, const std::string& payload) {
   EXPECT_EQ(r.client->publish(messages_topic(r.room), payload), 0);
@@ -87,14 +100,8 @@ TEST_F(ParallelShipper, ABacklogGoesOnEveryConnectionAndKeepsOrderRepliesAndCoun
   std::vector<Room> rooms;
   rooms.push_back(make_room("first"));
   while (rooms.size() < 1 + kConnections) rooms.push_back(make_room("lane"));
-  BrokerSetup setup;
-  setup.plugin_opts = {"shipper.connections " + std::to_string(kConnections), "shipper.batch_max " + std::to_string(kBatch),
-                       "database.dsn " + Stack::dsn() + " application_name=" + application};
-  TestBroker broker(setup);
-  for (auto& r : rooms) {
-    connect_alice(broker, r);
-    ASSERT_EQ(r.client->subscribe(messages_topic(r.room)), 1);
-  }
+  const auto broker = start_shipping_broker(rooms, kConnections, kBatch, application);
+  for (auto& r : rooms) ASSERT_EQ(r.client->subscribe(messages_topic(r.room)), 1);
 
   // A first, part batch waits in its merge for the lock on rooms[0]; the shipper waits for it.
   auto hold_first = std::make_unique<ConversationLock>(rooms[0].conversation_id);
@@ -165,11 +172,7 @@ TEST_F(ParallelShipper, EachConversationBecomesVisibleInIdOrder) {
   const std::string application = "mqchat-order-" + random_hex();
   std::vector<Room> rooms;
   for (int i = 0; i < 6; ++i) rooms.push_back(make_room("order"));
-  BrokerSetup setup;
-  setup.plugin_opts = {"shipper.connections 3", "shipper.batch_max 7",
-                       "database.dsn " + Stack::dsn() + " application_name=" + application};
-  TestBroker broker(setup);
-  for (auto& r : rooms) connect_alice(broker, r);
+  const auto broker = start_shipping_broker(rooms, 3, 7, application);
   // Held back by a lock on the first room, so that the rest piles up into full batches.
   auto hold = std::make_unique<ConversationLock>(rooms[0].conversation_id);
   std::vector<std::string> conversations;
@@ -210,11 +213,7 @@ TEST_F(ParallelShipper, EveryBatchAnnouncesItsRoomsOnceItsRowsAreVisible) {
   const std::string application = "mqchat-announce-" + random_hex();
   std::vector<Room> rooms;
   for (int i = 0; i < 3; ++i) rooms.push_back(make_room("announce"));
-  BrokerSetup setup;
-  setup.plugin_opts = {"shipper.connections 2", "shipper.batch_max 5",
-                       "database.dsn " + Stack::dsn() + " application_name=" + application};
-  TestBroker broker(setup);
-  for (auto& r : rooms) connect_alice(broker, r);
+  const auto broker = start_shipping_broker(rooms, 2, 5, application);
 
   const auto listening = connect_db();
   const auto reading = connect_db();
