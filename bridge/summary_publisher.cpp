@@ -8,6 +8,7 @@
 #include "bridge/log.h"
 #include "bridge/metrics.h"
 #include "bridge/summary_pacer.h"
+#include "common/pg_listener.h"
 #include "common/room.h"
 #include "common/sql_array.h"
 
@@ -23,16 +24,6 @@ constexpr auto kFanOutSafetyPoll = 2s;  // in case a NOTIFY was missed (e.g. whi
 // A leader whose broker link has been down this long releases the lock, so a bridge on another
 // node (cluster) leads instead; standbys probe every second, so they take over within ~3 s.
 constexpr auto kStepDownAfter = 2s;
-
-class Listener : public pqxx::notification_receiver {
- public:
-  Listener(pqxx::connection& c, const std::string& channel, std::function<void(const std::string&)> on)
-      : pqxx::notification_receiver(c, channel), on_(std::move(on)) {}
-  void operator()(const std::string& payload, int) override { on_(payload); }
-
- private:
-  std::function<void(const std::string&)> on_;
-};
 }  // namespace
 
 SummaryPublisher::SummaryPublisher(const Options& options, MqttLink*& link)
@@ -110,10 +101,10 @@ void SummaryPublisher::mark_group_members(pqxx::connection& conn) {
 }
 
 void SummaryPublisher::lead(pqxx::connection& conn) {
-  Listener rooms(conn, "mqchat_rooms", [this](const std::string& room) { mark_room(room); });
-  Listener outbox(conn, "mqchat_outbox", [this](const std::string&) { fanout_due_ = true; });
+  PgListener rooms(conn, "mqchat_rooms", [this](const std::string& room) { mark_room(room); });
+  PgListener outbox(conn, "mqchat_outbox", [this](const std::string&) { fanout_due_ = true; });
   // Users whose summary changed outside any room they are still in (removed from a group, left it).
-  Listener users(conn, "mqchat_users", [this](const std::string& user) {
+  PgListener users(conn, "mqchat_users", [this](const std::string& user) {
     if (is_valid_username(user)) stale_.mark(user, Clock::now());
   });
   // Whatever happened while no bridge was leading: every summary is recomputed once.

@@ -2,22 +2,11 @@
 
 #include <pqxx/pqxx>
 
+#include "common/pg_listener.h"
 #include "plugin/metrics.h"
 #include "plugin/thread_name.h"
 
 namespace mqchat {
-
-namespace {
-class ChangeListener : public pqxx::notification_receiver {
- public:
-  ChangeListener(pqxx::connection_base& conn, const std::string& channel, bool& changed)
-      : notification_receiver(conn, channel), changed_(changed) {}
-  void operator()(const std::string&, int) override { changed_ = true; }
-
- private:
-  bool& changed_;
-};
-}  // namespace
 
 std::string with_connect_timeout(const std::string& dsn) {
   if (dsn.find("connect_timeout") != std::string::npos || dsn.find("://") != std::string::npos) return dsn;
@@ -67,7 +56,7 @@ void TableFollower::run() {
       pqxx::connection conn(dsn_);
       plugin_metrics.postgres_connect(PluginMetrics::kDirectory).inc();
       bool changed = false;
-      ChangeListener listener(conn, channel_, changed);
+      PgListener listener(conn, channel_, [&changed](const std::string&) { changed = true; });
       load_(conn);  // catch up on whatever changed while not listening
       backoff = std::chrono::milliseconds(200);
       auto last_load = std::chrono::steady_clock::now();

@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "common/pg_listener.h"
 #include "tests/integration/fixtures.h"
 #include "tests/support/broker.h"
 namespace mqchat::test {
@@ -199,16 +200,6 @@ TEST_F(ParallelShipper, EachConversationBecomesVisibleInIdOrder) {
 
 // Every batch announces its rooms on mqchat_rooms, which the bridge's summaries follow, and the
 // announcement arrives when the batch's rows are visible (the merge NOTIFYs in its transaction).
-class RoomListener : public pqxx::notification_receiver {
- public:
-  RoomListener(pqxx::connection& c, std::function<void(const std::string&)> on)
-      : pqxx::notification_receiver(c, "mqchat_rooms"), on_(std::move(on)) {}
-  void operator()(const std::string& payload, int) override { on_(payload); }
-
- private:
-  std::function<void(const std::string&)> on_;
-};
-
 TEST_F(ParallelShipper, EveryBatchAnnouncesItsRoomsOnceItsRowsAreVisible) {
   const std::string application = "mqchat-announce-" + random_hex();
   std::vector<Room> rooms;
@@ -218,7 +209,7 @@ TEST_F(ParallelShipper, EveryBatchAnnouncesItsRoomsOnceItsRowsAreVisible) {
   const auto listening = connect_db();
   const auto reading = connect_db();
   std::map<std::string, int> visible_when_announced;  // room -> its rows seen at its latest announcement
-  RoomListener listener(*listening, [&](const std::string& room) {
+  PgListener listener(*listening, "mqchat_rooms", [&](const std::string& room) {
     const auto r = std::find_if(rooms.begin(), rooms.end(), [&](const Room& x) { return x.room == room; });
     if (r == rooms.end()) return;  // another test's, or the stack's own traffic
     pqxx::read_transaction tx(*reading);
