@@ -4,7 +4,8 @@
 // during a drain went to that loop (perf, docs/PERFORMANCE.md session 26), taken from what it timed.
 //
 //   mqchat-bench-drain-watch --port P --messages N [--interval-ms 20] [--timeout-s 900]
-// Reads the counter once at start, then prints "<start> <end> <reached>" on one line: the epoch
+// Reads the counter once and prints it on a line of its own (the caller waits for that line
+// before it lets the drain begin), then prints "<start> <end> <reached>" on another: the epoch
 // seconds of the last read that still saw the count it started with (the first commit came after
 // it), of the first read at least N above that count, and 1 if that happened before the timeout (0
 // otherwise; then <end> is when it gave up). So the drain took at most <end> - <start>, within
@@ -17,7 +18,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <thread>
@@ -92,6 +92,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mqchat-bench-drain-watch: no mqchat_shipper_messages_total on 127.0.0.1:%d/metrics\n", port);
     return 1;
   }
+  std::printf("%lld\n", *before);
+  std::fflush(stdout);
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
     const double now = epoch_seconds();
