@@ -1,7 +1,7 @@
 // Times a drain from the plugin's own count of committed messages: mqchat_shipper_messages_total on
 // its Prometheus endpoint, read every --interval-ms by this one process. The shell loop it replaces
 // started curl, awk, date and sleep for every read, ten times a second: ~10 % of the box's CPU
-// during a drain went to that loop (perf, docs/PERFORMANCE.md session 26), taken from what it timed.
+// during a drain went to that loop (perf, docs/PERFORMANCE-LOG.md session 26), taken from what it timed.
 //
 //   mqchat-bench-drain-watch --port P --messages N [--interval-ms 20] [--timeout-s 900]
 // Reads the counter once and prints it on a line of its own (the caller waits for that line

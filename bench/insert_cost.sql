@@ -8,7 +8,7 @@
 -- Optional: -v bs=ROWS per batch (100), -v nb=BATCHES (500). bench/insert_instructions.sh runs it
 -- under callgrind for instruction counts, which repeat where CPU time does not.
 -- Compare layouts by changing the table between runs (disable a trigger, drop an index): the
--- figures in docs/PERFORMANCE.md ("Where Postgres' time goes") are 2-3 runs each, with
+-- figures in docs/PERFORMANCE-LOG.md ("Where Postgres' time goes") are 2-3 runs each, with
 -- synchronous_commit off for the database (waiting for the WAL flush is not the backend's CPU).
 \set ON_ERROR_STOP on
 \if :{?bs} \else \set bs 100 \endif

@@ -22,7 +22,7 @@
 -- The key function (and the tag it uses) is IMMUTABLE SQL over built-in functions only, so a search
 -- uses the index by writing the same expression and builds its keys with the same tag. Postgres
 -- does not inline it (array_to_string is only STABLE): each insert calls it as a SQL function,
--- ~2.6 us per row (pg_stat_statements, track = all; docs/PERFORMANCE.md). (An earlier version of
+-- ~2.6 us per row (pg_stat_statements, track = all; docs/PERFORMANCE-LOG.md). (An earlier version of
 -- this comment said it was inlined; nothing else changed.)
 create or replace function mqchat_search_tag(conv uuid) returns text
 language sql immutable parallel safe as $$ select right(conv::text, 12) $$;

@@ -6,7 +6,7 @@
 -- mqchat_message_view_json once per conversation: planning was most of its cost (pg_stat_statements
 -- under 3,600 msg/s: 30 ms per 16-user statement, 45 µs per chat message). PL/pgSQL keeps each
 -- statement's plan for the session: 16 users' summaries 5 ms → 1.9 ms in a warm session, 30 → 9 ms
--- per statement in the bridge under load (docs/PERFORMANCE.md, "Where Postgres' time goes").
+-- per statement in the bridge under load (docs/PERFORMANCE-LOG.md, "Where Postgres' time goes").
 -- Same bodies, same results as 031 and 034.
 
 create or replace function mqchat_message_view_json(m messages, room text, sender text, p_viewer uuid) returns jsonb

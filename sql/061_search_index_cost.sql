@@ -4,7 +4,7 @@
 -- key function in PL/pgSQL (1) and the pending list (2); 10-row batches: 484k -> 463k. In the pinned
 -- benchmark (bench/run compare, fresh databases, two runs each): Postgres CPU per message
 -- 30.0/29.3 -> 25.5/25.2 us at (b)'s max rate, 34.6/32.6 -> 29.9/28.5 at half of it
--- (docs/PERFORMANCE.md).
+-- (docs/PERFORMANCE-LOG.md, session 14).
 --
 -- 1. The key function in PL/pgSQL. Postgres cannot inline 051's SQL body (array_to_string is only
 --    STABLE), so every insert ran it as a SQL function: an executor started and ended per row

@@ -5,7 +5,7 @@
 -- for messages' two (conversation_id, sender_id) that was 69k of the 352k instructions a row
 -- costs in a 100-row shipper batch, staging included. With the triggers below instead:
 -- bench/insert_instructions.sh 10 100: 613.7k -> 572.7k per row at 10-row batches, 351.7k -> 288.6k
--- at 100 (docs/PERFORMANCE.md, session 15). The same rules, kept by triggers that look at all of a
+-- at 100 (docs/PERFORMANCE-LOG.md, session 15). The same rules, kept by triggers that look at all of a
 -- statement's rows at once:
 --   - a new or moved message's conversation and sender exist: 23503 otherwise, under the foreign
 --     keys' names and with their words, so every caller (the shipper sets such rows aside in

@@ -9,7 +9,7 @@
 -- equality is the same in every deterministic collation, so their order can be the bytes': same
 -- keys, same answers, no strcoll. bench/insert_instructions.sh 10 100 (C.UTF-8): 570.0k -> 561.5k
 -- per row at 10-row batches, 284.9k -> 274.6k at 100; on a database whose collation is ICU's
--- en-US: 586.8k -> 561.5k and 307.4k -> 274.4k (docs/PERFORMANCE.md, session 16).
+-- en-US: 586.8k -> 561.5k and 307.4k -> 274.4k (docs/PERFORMANCE-LOG.md, session 16).
 --
 -- Building the indexes again reads every message once, inside this migration's transaction.
 

@@ -9,7 +9,7 @@
 -- replaced by the triggers below, the index keyset paging uses (conversation_id, id) is a plain
 -- btree again, as 001 made it.
 -- bench/insert_instructions.sh 10 100 (after 064, before 066): 561.5k -> 546.4k per row at 10-row
--- batches, 274.5k -> 260.5k at 100 (docs/PERFORMANCE.md, session 16).
+-- batches, 274.5k -> 260.5k at 100 (docs/PERFORMANCE-LOG.md, session 16).
 --
 -- The same rules, kept by triggers, for every writer (the owner, the app role under row-level
 -- security, the shipper's merge, COPY):

@@ -12,7 +12,7 @@
 -- the first transaction, then fails with 23505 and skips the row on the second pass.
 -- bench/insert_instructions.sh 10 100 (after 064, before 065): 561.5k -> 530.6k per row at 10-row
 -- batches, 274.6k -> 243.0k at 100; without the fallback block at all it would be 529.6k and
--- 241.3k, so the block's subtransaction costs ~1-2k per row (docs/PERFORMANCE.md, session 16).
+-- 241.3k, so the block's subtransaction costs ~1-2k per row (docs/PERFORMANCE-LOG.md, session 16).
 -- The subtransaction's insert takes a transaction id of its own: a batch uses two, not one, which
 -- brings anti-wraparound vacuum twice as often (every ~12 days at 100 batches/s with the defaults).
 create or replace function mqchat_ingest_staged() returns integer
