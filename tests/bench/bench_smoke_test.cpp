@@ -170,6 +170,16 @@ TEST(BenchSmoke, CompareRefusesALoadGeneratorCoreListThatIsNotOne) {
   }
 }
 
+// --runs counts runs: none would leave a drain or a compare without a median to report.
+TEST(BenchSmoke, RefusesZeroRuns) {
+  TempDir dir;
+  std::string output;
+  for (const char* cmd : {"drain --runs 0", "compare --runs 0"}) {
+    EXPECT_NE(run_command(bench_run(cmd, dir), &output), 0) << cmd;
+    EXPECT_NE(output.find("--runs wants 1 or more"), std::string::npos) << cmd << ": " << output;
+  }
+}
+
 // bench/run drain at a toy size, twice: spooled while Postgres is down, every message in Postgres
 // after it starts, live traffic delivered and stored meanwhile, each run's rate and WAL kept and the
 // median run's in the report.
